@@ -1,0 +1,79 @@
+// Package command holds the worker commands the master can start (shell, file
+// transfers, filesystem commands) in a form that knows no wire protocol. A
+// protocol adapter decodes the master's arguments into Args, resolves remote
+// objects into FileWriter and FileReader, and receives the resulting updates
+// through a Sink; the same command code then serves Perspective Broker and
+// msgpack alike, as buildbot-worker's base.py does under its two adapters.
+package command
+
+import (
+	"context"
+)
+
+// Args are the arguments of one command as the master sent them, after the
+// protocol adapter translated paths (COMMANDS.md §1.2). Values are nil, bool,
+// int64, float64, string, []byte, []any, map[string]any, or a FileWriter or
+// FileReader for the transfer commands. Python tuples arrive as []any too
+// (an obfuscated argument is []any{"obfuscated", real, fake}).
+type Args map[string]any
+
+// Update is one status item sent to the master, e.g. {"stdout", "hello\n"}.
+//
+// Value types by key: "header", "stdout", "stderr", "failure_reason": string;
+// "rc": int; "elapsed": float64; "log": LogText; "files": []string;
+// "stat": Stat. The adapter maps LogText and Stat to Python tuples.
+type Update struct {
+	Key   string
+	Value any
+}
+
+// LogText is the value of a "log" update: text from a watched log file.
+type LogText struct {
+	Name string
+	Text string
+}
+
+// Stat is the value of a "stat" update, in os.stat_result order: mode, ino,
+// dev, nlink, uid, gid, size, atime, mtime, ctime (integer seconds).
+type Stat [10]int64
+
+// Sink receives a running command's output. Implementations belong to the
+// protocol adapters.
+type Sink interface {
+	// SendUpdates delivers updates in order. PB sends each as its own
+	// update call; msgpack sends them as one message.
+	SendUpdates(ctx context.Context, updates []Update) error
+	// Complete reports the end of the command: failure is nil for a normal
+	// end (the result comes from rc), or the error that made the command
+	// itself fail (the master shows it as an EXCEPTION).
+	Complete(ctx context.Context, failure error) error
+}
+
+// FileWriter is the master's end of an upload (its FileWriter or
+// DirectoryWriter object).
+type FileWriter interface {
+	Write(ctx context.Context, data []byte) error
+	Utime(ctx context.Context, atime, mtime float64) error
+	Close(ctx context.Context) error
+	// Unpack closes the writer and makes the master extract the uploaded
+	// tar archive (DirectoryWriter only).
+	Unpack(ctx context.Context) error
+}
+
+// FileReader is the master's end of a download (its FileReader object).
+type FileReader interface {
+	// Read returns up to n bytes; an empty result means end of file.
+	Read(ctx context.Context, n int) ([]byte, error)
+	Close(ctx context.Context) error
+}
+
+// Command is one started command. Run blocks until the command has finished
+// and reports through out; Interrupt may be called from another goroutine
+// while Run is in progress.
+type Command interface {
+	Run(ctx context.Context, out *Output) error
+	// Interrupt stops the command as the master asked (interruptCommand):
+	// Run then returns after the kill procedure, and the runner sends no
+	// "elapsed" update, as the reference does.
+	Interrupt(why string)
+}

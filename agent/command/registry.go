@@ -1,0 +1,60 @@
+package command
+
+import (
+	"maps"
+)
+
+// Factory creates a command from the master's arguments. It checks only
+// that the required arguments are present; everything else is examined when
+// the command runs, so that a bad value ends the command with a failure the
+// master shows, as with the reference worker.
+type Factory func(args Args, env *Environment) (Command, error)
+
+// protocolVersion is the command version advertised for every command. The
+// master switches to the old argument names below 3.0 and enables newer
+// features from higher versions on: 3.2 promises failure_reason updates and
+// 3.3 the max_lines argument. What this package sends is the update set of
+// buildbot-worker 3.7, which advertises 3.1, so that is what we claim until
+// failure_reason and max_lines are implemented.
+const protocolVersion = "3.1"
+
+// Registry maps command names, as the master sends them, to factories.
+// A Registry is not safe for concurrent modification, but New and Versions
+// may be called concurrently once it is set up.
+type Registry struct {
+	factories map[string]Factory
+}
+
+// NewRegistry returns a registry holding every command this package
+// implements.
+func NewRegistry() *Registry {
+	r := &Registry{factories: make(map[string]Factory)}
+	r.Register("shell", newShell)
+	return r
+}
+
+// Register adds or replaces the factory for name.
+func (r *Registry) Register(name string, f Factory) {
+	r.factories[name] = f
+}
+
+// New creates the command called name. An unknown name gives an
+// *UnknownCommandError; a factory's error (e.g. *MissingArgsError) is
+// returned as is.
+func (r *Registry) New(name string, args Args, env *Environment) (Command, error) {
+	f, ok := r.factories[name]
+	if !ok {
+		return nil, &UnknownCommandError{Name: name}
+	}
+	return f(args, env)
+}
+
+// Versions returns each command name with the protocol version implemented,
+// as getCommands reports them to the master.
+func (r *Registry) Versions() map[string]string {
+	v := make(map[string]string, len(r.factories))
+	for name := range maps.Keys(r.factories) {
+		v[name] = protocolVersion
+	}
+	return v
+}
