@@ -1,0 +1,67 @@
+package agent
+
+import (
+	"errors"
+	"log/slog"
+)
+
+// State is a step in the worker's connection life.
+type State int
+
+// The states Run reports through Options.Status.
+const (
+	// StateConnecting: dialling the master (first time or after a loss).
+	StateConnecting State = iota
+	// StateConnected: logged in; the master has attached the worker.
+	StateConnected
+	// StateDisconnected: the connection was lost; Run will dial again.
+	StateDisconnected
+	// StateLoginRefused: the master refused the name or password.
+	StateLoginRefused
+	// StateStopped: Run is returning.
+	StateStopped
+)
+
+func (s State) String() string {
+	switch s {
+	case StateConnecting:
+		return "connecting"
+	case StateConnected:
+		return "connected"
+	case StateDisconnected:
+		return "disconnected"
+	case StateLoginRefused:
+		return "login refused"
+	case StateStopped:
+		return "stopped"
+	}
+	return "unknown"
+}
+
+// Status is one report of a state change; Err says why, where there is a why.
+type Status struct {
+	State State
+	Err   error
+}
+
+// Options are the parts of a worker run that do not come from its config file.
+type Options struct {
+	// Logger receives the worker's log; nil means slog.Default().
+	Logger *slog.Logger
+	// Status, if set, is called on every state change, from the goroutine
+	// that runs the connection loop; it must not block.
+	Status func(Status)
+	// Version is the worker version reported to the master.
+	Version string
+}
+
+// Errors Run returns when it gives up for good.
+var (
+	// ErrDuplicateWorker: the master already has a live worker of this name.
+	ErrDuplicateWorker = errors.New("the master already has a connected worker with this name")
+	// ErrMaxRetries: maxretries connection attempts failed.
+	ErrMaxRetries = errors.New("gave up after maxretries failed connection attempts")
+	// ErrShutdown: the worker stopped because the master or a graceful
+	// shutdown request told it to.
+	ErrShutdown = errors.New("worker shut down")
+)

@@ -1,0 +1,248 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/buildslave/buildslave/config"
+	"github.com/buildslave/buildslave/protocol/pb"
+)
+
+// Timeouts of one connection attempt.
+const (
+	dialTimeout      = 30 * time.Second
+	handshakeTimeout = 30 * time.Second
+	// The master answers the login only after it has attached the worker
+	// (info, builder list): give a busy master time.
+	loginTimeout = 2 * time.Minute
+	// minKeepaliveDeadline keeps a tiny keepalive interval from declaring a
+	// healthy but briefly busy master dead.
+	minKeepaliveDeadline = 5 * time.Second
+	// shutdownDelay lets the answer to the master's shutdown call leave
+	// before the connection closes, as the reference's 0.2 s does.
+	shutdownDelay = 200 * time.Millisecond
+)
+
+// LoginRefusedError says the master refused our name or password. It never
+// holds the password.
+type LoginRefusedError struct {
+	Master string
+	Name   string
+}
+
+func (e *LoginRefusedError) Error() string {
+	return fmt.Sprintf("master %s refused the login of worker %q: check the worker name and password", e.Master, e.Name)
+}
+
+// Run connects to the master and serves it until ctx ends (nil), the master
+// shuts the worker down (ErrShutdown), or the worker gives up for good
+// (ErrDuplicateWorker, ErrMaxRetries).
+func Run(ctx context.Context, cfg *config.Config, opts Options) error {
+	w := newWorker(cfg, opts)
+	err := w.run(ctx)
+	w.report(Status{State: StateStopped, Err: err})
+	return err
+}
+
+type worker struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	status func(Status)
+	bot    *bot
+	master string
+}
+
+func newWorker(cfg *config.Config, opts Options) *worker {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	version := opts.Version
+	if version == "" {
+		version = "dev"
+	}
+	return &worker{
+		cfg:    cfg,
+		log:    logger,
+		status: opts.Status,
+		bot:    newBot(cfg, logger, version),
+		master: net.JoinHostPort(cfg.MasterHost, strconv.Itoa(cfg.MasterPort)),
+	}
+}
+
+func (w *worker) report(s Status) {
+	if w.status != nil {
+		w.status(s)
+	}
+}
+
+func (w *worker) run(ctx context.Context) error {
+	w.log.Info("Starting Worker -- version: "+w.bot.version, "master", w.master, "name", w.cfg.Name, "basedir", w.cfg.Basedir)
+	failures := 0
+	var lastRefusal bool
+	for {
+		w.report(Status{State: StateConnecting})
+		connected, err := w.connectOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var refused *LoginRefusedError
+		switch {
+		case errors.Is(err, ErrShutdown), errors.Is(err, ErrDuplicateWorker):
+			return err
+		case errors.As(err, &refused):
+			// Logged once per change: a master being reconfigured may
+			// accept us later, and a log full of the same line helps no one.
+			if !lastRefusal {
+				w.log.Error("unauthorized login; check worker name and password", "master", w.master, "name", w.cfg.Name)
+			}
+			lastRefusal = true
+			w.report(Status{State: StateLoginRefused, Err: err})
+		default:
+			lastRefusal = false
+			w.log.Warn("connection to the master ended", "master", w.master, "err", err)
+			w.report(Status{State: StateDisconnected, Err: err})
+		}
+		if connected {
+			failures = 0
+		}
+		failures++
+		if w.cfg.MaxRetries > 0 && failures >= w.cfg.MaxRetries {
+			return fmt.Errorf("%w (%d attempts; last: %w)", ErrMaxRetries, failures, err)
+		}
+		delay := backoff(failures, w.maxDelay())
+		w.log.Info("reconnecting", "in", delay.Round(time.Millisecond).String())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+	}
+}
+
+func (w *worker) maxDelay() time.Duration {
+	if w.cfg.MaxDelay > 0 {
+		return time.Duration(w.cfg.MaxDelay) * time.Second
+	}
+	return config.DefaultMaxDelay * time.Second
+}
+
+// backoff is the wait before attempt n+1 after n failures: exponential from
+// about a second, capped at max, with up to a second of jitter so that a
+// fleet does not reconnect in step after a master restart.
+func backoff(failures int, max time.Duration) time.Duration {
+	d := time.Second
+	for i := 1; i < failures && d < max; i++ {
+		d = d * 3 / 2
+	}
+	if d > max {
+		d = max
+	}
+	return d + time.Duration(rand.Int64N(int64(time.Second)))
+}
+
+// connectOnce runs one connection from dial to end. connected says whether
+// the login succeeded, which resets the backoff.
+func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
+	dialer := net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	conn, err := dialer.DialContext(ctx, "tcp", w.master)
+	if err != nil {
+		return false, fmt.Errorf("connecting to %s: %w", w.master, err)
+	}
+	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	broker, err := pb.Open(hctx, conn, w.log)
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("opening PB with %s: %w", w.master, err)
+	}
+	defer broker.Close()
+	// Dropping the connection must stop its commands: their output has
+	// nowhere to go, and the master has already failed their steps.
+	defer w.bot.stopCommands("connection lost")
+
+	var shutdownOnce sync.Once
+	shutdown := make(chan struct{})
+	mind := &pbBot{
+		bot:    w.bot,
+		log:    w.log,
+		broker: broker,
+		shutdown: func() {
+			shutdownOnce.Do(func() { close(shutdown) })
+		},
+	}
+
+	lctx, cancel := context.WithTimeout(ctx, loginTimeout)
+	perspective, err := broker.Login(lctx, []byte(w.cfg.Name), []byte(w.cfg.Password), mind)
+	cancel()
+	if err != nil {
+		return false, w.loginError(err)
+	}
+	defer perspective.Decref()
+	w.log.Info("Connected to buildmaster; worker is ready", "master", w.master)
+	w.report(Status{State: StateConnected})
+
+	kctx, stopKeepalive := context.WithCancel(ctx)
+	defer stopKeepalive()
+	go w.keepalive(kctx, broker, perspective)
+
+	select {
+	case <-ctx.Done():
+		return true, ctx.Err()
+	case <-broker.Done():
+		return true, broker.Err()
+	case <-shutdown:
+		time.Sleep(shutdownDelay)
+		return true, ErrShutdown
+	}
+}
+
+func (w *worker) loginError(err error) error {
+	if pb.IsUnauthorized(err) {
+		return &LoginRefusedError{Master: w.master, Name: w.cfg.Name}
+	}
+	if strings.Contains(err.Error(), "rejecting duplicate worker") {
+		return fmt.Errorf("%w: master %s, worker %q", ErrDuplicateWorker, w.master, w.cfg.Name)
+	}
+	return fmt.Errorf("logging in to %s: %w", w.master, err)
+}
+
+// keepalive calls the perspective's keepalive every interval and drops the
+// connection when an answer does not come within the interval: unlike the
+// reference, a half-open connection is noticed.
+func (w *worker) keepalive(ctx context.Context, broker *pb.Broker, perspective *pb.RemoteReference) {
+	if w.cfg.Keepalive <= 0 {
+		return
+	}
+	interval := time.Duration(w.cfg.Keepalive) * time.Second
+	deadline := max(interval, minKeepaliveDeadline)
+	w.log.Info(fmt.Sprintf("sending application-level keepalives every %d seconds", w.cfg.Keepalive))
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		w.log.Debug("sending app-level keepalive")
+		cctx, cancel := context.WithTimeout(ctx, deadline)
+		_, err := perspective.Call(cctx, "keepalive")
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			w.log.Warn("keepalive failed; dropping the connection", "err", err)
+			broker.Close()
+			return
+		}
+	}
+}
