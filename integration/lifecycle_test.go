@@ -1,0 +1,195 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/buildslave/buildslave/internal/mastertest"
+)
+
+// oneBuilder is the smallest master configuration a worker can attach to.
+const oneBuilder = `
+f = util.BuildFactory()
+f.addStep(steps.ShellCommand(name="hello", command=["echo", "hello"]))
+c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f))
+`
+
+func oneBuilderMaster(t *testing.T) *mastertest.Master {
+	return mastertest.Start(t, mastertest.Options{
+		Workers:         []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
+		Builders:        oneBuilder,
+		ForceSchedulers: []string{"b1"},
+	})
+}
+
+func TestWorkerInfoReachesMaster(t *testing.T) {
+	m := mastertest.Start(t, mastertest.Options{
+		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
+		// Worker info keys are reachable from steps as worker:KEY.
+		Builders: `
+f = util.BuildFactory()
+f.addStep(steps.ShellCommand(name="info",
+    command=["echo", util.Interpolate("%(worker:numcpus)s %(worker:system)s %(worker:basedir)s")]))
+c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f))
+`,
+		ForceSchedulers: []string{"b1"},
+	})
+	w := startOurs(t, m, "w1", "s3cret-pw", "--numcpus=3")
+	ctx := testContext(t)
+	wk, err := m.WaitWorkerConnected(ctx, "w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"admin", "host"} {
+		data, err := os.ReadFile(filepath.Join(w.Dir, "info", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := wk.WorkerInfo[file]; got != string(data) {
+			t.Errorf("workerinfo %s = %q, want the file's %q", file, got, data)
+		}
+	}
+	if got := wk.WorkerInfo["version"]; got != "integration-test" {
+		t.Errorf("version = %v", got)
+	}
+	// The master derives a build's properties from the worker info.
+	id, err := m.ForceBuild(ctx, "b1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := m.WaitBuild(ctx, id); err != nil || b.Results != mastertest.SUCCESS {
+		t.Fatalf("build = %+v, %v", b, err)
+	}
+	props, err := m.BuildProperties(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := props["workername"].(string); got != "w1" {
+		t.Errorf("workername property = %v", props["workername"])
+	}
+	if got, _ := props["builddir"].(string); got != filepath.Join(w.Dir, "b1") {
+		t.Errorf("builddir property = %v, want %s", props["builddir"], filepath.Join(w.Dir, "b1"))
+	}
+	// Unlike the reference, the configured CPU count is what the master sees.
+	log, err := m.StepLog(ctx, id, "info", "stdio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdio, err := m.StdioLog(ctx, log.LogID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "3 posix " + w.Dir + "\n"; stdio.Stdout() != want {
+		t.Errorf("worker:numcpus/system/basedir = %q, want %q", stdio.Stdout(), want)
+	}
+}
+
+func TestDaemonStartAndStop(t *testing.T) {
+	m := oneBuilderMaster(t)
+	dir := filepath.Join(t.TempDir(), "worker")
+	if out, err := buildslave(t, "create-worker", "-q", dir, m.PBAddr(), "w1", "s3cret-pw"); err != nil {
+		t.Fatalf("create-worker: %v\n%s", err, out)
+	}
+	if out, err := buildslave(t, "create-worker", "-q", dir, m.PBAddr(), "w1", "s3cret-pw"); err != nil {
+		t.Fatalf("create-worker again (same settings): %v\n%s", err, out)
+	}
+	out, err := buildslave(t, "start", dir)
+	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	if err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	ctx := testContext(t)
+	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := os.ReadFile(filepath.Join(dir, "twistd.pid"))
+	if err != nil || len(pid) == 0 {
+		t.Fatalf("pid file: %q, %v", pid, err)
+	}
+	if out, err := buildslave(t, "start", dir); err == nil {
+		t.Errorf("a second start succeeded while the worker runs:\n%s", out)
+	}
+	if out, err := buildslave(t, "stop", dir); err != nil {
+		t.Fatalf("stop: %v\n%s", err, out)
+	}
+	if err := m.WaitWorkerDisconnected(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "twistd.pid")); !os.IsNotExist(err) {
+		t.Errorf("pid file left after stop: %v", err)
+	}
+	assertNoPassword(t, dir, "s3cret-pw", out)
+}
+
+func TestWrongPasswordIsReportedWithoutThePassword(t *testing.T) {
+	m := oneBuilderMaster(t)
+	dir := filepath.Join(t.TempDir(), "worker")
+	if out, err := buildslave(t, "create-worker", "-q", "--maxretries=2", dir, m.PBAddr(), "w1", "wrong-pw-123"); err != nil {
+		t.Fatalf("create-worker: %v\n%s", err, out)
+	}
+	out, err := buildslave(t, "start", dir)
+	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	if err == nil {
+		t.Fatalf("start succeeded with a wrong password:\n%s", out)
+	}
+	for _, want := range []string{"w1", m.PBAddr()} {
+		if !strings.Contains(out, want) {
+			t.Errorf("start's report does not name %q:\n%s", want, out)
+		}
+	}
+	assertNoPassword(t, dir, "wrong-pw-123", out)
+}
+
+func TestDuplicateNameIsRejected(t *testing.T) {
+	m := oneBuilderMaster(t)
+	startOurs(t, m, "w1", "s3cret-pw")
+	ctx := testContext(t)
+	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "second")
+	if out, err := buildslave(t, "create-worker", "-q", dir, m.PBAddr(), "w1", "s3cret-pw"); err != nil {
+		t.Fatalf("create-worker: %v\n%s", err, out)
+	}
+	start := time.Now()
+	out, err := buildslave(t, "start", "--nodaemon", dir)
+	if err == nil {
+		t.Fatalf("a duplicate worker kept running or exited 0:\n%s", out)
+	}
+	if !strings.Contains(out, "duplicate") && !strings.Contains(out, "already has a connected worker") {
+		t.Errorf("the exit does not say the name is taken:\n%s", out)
+	}
+	t.Logf("duplicate rejected after %v", time.Since(start).Round(time.Millisecond))
+	if w, err := m.Worker(ctx, "w1"); err != nil || !w.Connected() {
+		t.Errorf("the first worker lost its connection: %+v, %v", w, err)
+	}
+}
+
+// assertNoPassword checks every file of the basedir but the config, and the
+// command output, for the password.
+func assertNoPassword(t *testing.T, dir, password, output string) {
+	t.Helper()
+	if strings.Contains(output, password) {
+		t.Errorf("command output contains the password:\n%s", output)
+	}
+	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || filepath.Base(path) == "buildslave.cfg" {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err == nil && strings.Contains(string(data), password) {
+			t.Errorf("%s contains the password", path)
+		}
+		return nil
+	})
+	st, err := os.Stat(filepath.Join(dir, "buildslave.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("config mode = %v, want 0600", st.Mode().Perm())
+	}
+}

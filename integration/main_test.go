@@ -1,0 +1,84 @@
+// Package integration tests the buildslave binary as a volunteer uses it —
+// create-worker, start, stop — against real Buildbot masters, beside
+// Buildbot's own Python worker where a comparison says more than a fixed
+// expectation.
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/buildslave/buildslave/internal/mastertest"
+)
+
+// binary is the buildslave executable built once for the whole package.
+var binary string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "buildslave-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "buildslave")
+	build := exec.Command("go", "build", "-race", "-ldflags", "-X main.version=integration-test", "-o", binary, "../cmd/buildslave")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building buildslave:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// testContext bounds one test's waits on the master.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// buildslave runs our binary to completion and returns its combined output.
+func buildslave(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binary, args...).CombinedOutput()
+	return string(out), err
+}
+
+// startOurs creates and starts our worker in the foreground, stopped when
+// the test ends.
+func startOurs(t *testing.T, m *mastertest.Master, name, password string, createArgs ...string) *mastertest.WorkerProcess {
+	t.Helper()
+	return mastertest.RunWorker(t, m, mastertest.WorkerConfig{
+		Program:    binary,
+		Name:       name,
+		Password:   password,
+		CreateArgs: createArgs,
+	})
+}
+
+// normalize makes logs of two workers comparable: their base directories
+// and timings differ by nature.
+func normalize(text, basedir string) string {
+	text = strings.ReplaceAll(text, basedir, "BASEDIR")
+	var out []string
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if strings.HasPrefix(line, "elapsedTime=") {
+			line = "elapsedTime=X\n"
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "")
+}
