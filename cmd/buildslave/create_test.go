@@ -255,3 +255,29 @@ func TestCreateWorkerRollsBack(t *testing.T) {
 		t.Errorf("pre-existing base directory removed: %v", err)
 	}
 }
+
+// A password beginning with '-' is taken for options by the flag parser,
+// whose error messages quote what they could not parse.
+func TestCreateWorkerNeverEchoesADashPassword(t *testing.T) {
+	for _, pw := range []string{"-secretpw", "--secretpw", "-ksecret", "-qs3cret"} {
+		dir := filepath.Join(t.TempDir(), "w")
+		code, stdout, stderr := run(t, "create-worker", dir, "127.0.0.1:9989", "w1", pw)
+		if code == 0 {
+			t.Errorf("password %q: create-worker succeeded", pw)
+		}
+		secret := strings.TrimLeft(pw, "-")
+		if strings.Contains(stdout+stderr, secret[1:]) {
+			t.Errorf("password %q shows in the output:\n%s%s", pw, stdout, stderr)
+		}
+	}
+	// An ordinary mistake keeps its useful message.
+	_, _, stderr := run(t, "create-worker", "--keepalive=abc", t.TempDir(), "127.0.0.1:9989", "w1", "pw")
+	if !strings.Contains(stderr, `"abc"`) || strings.Contains(stderr, "redacted") {
+		t.Errorf("bad keepalive message: %s", stderr)
+	}
+	// With '--', such a password is just a password.
+	dir := filepath.Join(t.TempDir(), "w")
+	if code, _, stderr := run(t, "create-worker", "-q", "--", dir, "127.0.0.1:9989", "w1", "-secretpw"); code != 0 {
+		t.Errorf("create-worker -- ... -secretpw: %s", stderr)
+	}
+}

@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/buildslave/buildslave/agent"
 	"github.com/buildslave/buildslave/config"
@@ -44,11 +47,57 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(a.stderr, "buildslave: %v\n", err)
 	if ue := (*usageError)(nil); errors.As(err, &ue) {
+		msg := redactUnknownOptions(err.Error(), args, cmd)
+		fmt.Fprintf(a.stderr, "buildslave: %s\n", msg)
+		if msg != err.Error() {
+			fmt.Fprintln(a.stderr, "(a password that begins with '-' must come after '--': create-slave [options] -- BASEDIR MASTER NAME PASSWORD)")
+		}
 		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		return 1
 	}
+	fmt.Fprintf(a.stderr, "buildslave: %v\n", err)
 	return 1
+}
+
+// redactUnknownOptions hides, in a flag parser's message, what may be a
+// password beginning with '-' that the parser took for options: its error
+// messages quote what they could not parse, all of it or the letters after
+// a short option. Only arguments that are certainly options are left alone:
+// long options cmd has, and clusters of its boolean short options.
+func redactUnknownOptions(msg string, args []string, cmd *cobra.Command) string {
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if len(arg) < 2 || arg[0] != '-' || isCertainlyOption(arg, cmd) {
+			continue
+		}
+		// Longest suffixes first, so that a shorter one does not split
+		// a longer quote.
+		for i := 1; len(arg)-i >= 2; i++ {
+			msg = strings.ReplaceAll(msg, arg[i:], "[redacted]")
+		}
+	}
+	return msg
+}
+
+func isCertainlyOption(arg string, cmd *cobra.Command) bool {
+	flags := cmd.Flags()
+	if name, ok := strings.CutPrefix(arg, "--"); ok {
+		name, _, _ = strings.Cut(name, "=")
+		return flags.Lookup(name) != nil
+	}
+	if len(arg) == 2 {
+		return flags.ShorthandLookup(arg[1:]) != nil
+	}
+	for _, letter := range arg[1:] {
+		f := flags.ShorthandLookup(string(letter))
+		if f == nil || f.Value.Type() != "bool" {
+			return false
+		}
+	}
+	return true
 }
 
 // usageError is a mistake in the command line itself, as opposed to a

@@ -206,9 +206,15 @@ func printBuild(ctx context.Context, out io.Writer, m *mastertest.Master, b mast
 // out: it is long and the same for every step.
 func printStdio(out io.Writer, l mastertest.StdioLog) {
 	marks := map[byte]string{mastertest.StreamStdout: "out", mastertest.StreamStderr: "err", mastertest.StreamHeader: "hdr"}
+	skipped := 0
 	for _, line := range l.Lines {
 		if line.Stream == mastertest.StreamHeader && strings.HasPrefix(line.Text, "  ") {
+			skipped++
 			continue
+		}
+		if skipped > 0 {
+			fmt.Fprintf(out, "      hdr |   (%d variables, not shown here)\n", skipped)
+			skipped = 0
 		}
 		mark := marks[line.Stream]
 		if mark == "" {
