@@ -30,6 +30,19 @@ type Registry struct {
 func NewRegistry() *Registry {
 	r := &Registry{factories: make(map[string]Factory)}
 	r.Register("shell", newShell)
+	r.Register("uploadFile", newUpload)
+	r.Register("upload_file", newUpload)
+	r.Register("uploadDirectory", newUploadDir)
+	r.Register("upload_directory", newUploadDir)
+	r.Register("downloadFile", newDownload)
+	r.Register("download_file", newDownload)
+	r.Register("mkdir", fsFactory("MakeDirectory", []string{"paths"}, runMkdir))
+	r.Register("rmdir", newRmdir)
+	r.Register("cpdir", newCpdir)
+	r.Register("stat", fsFactory("StatFile", nil, runStat))
+	r.Register("glob", fsFactory("GlobPath", []string{"path"}, runGlob))
+	r.Register("listdir", fsFactory("ListDir", nil, runListDir))
+	r.Register("rmfile", fsFactory("RemoveFile", []string{"path"}, runRmFile))
 	return r
 }
 

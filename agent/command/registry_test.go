@@ -8,7 +8,14 @@ import (
 
 func TestRegistry(t *testing.T) {
 	r := NewRegistry()
-	if got, want := r.Versions(), map[string]string{"shell": "3.1"}; !maps.Equal(got, want) {
+	want := map[string]string{}
+	// The 14 names of buildbot-worker 3.7 (COMMANDS.md §1.1).
+	for _, name := range []string{"shell", "uploadFile", "upload_file", "uploadDirectory",
+		"upload_directory", "downloadFile", "download_file", "mkdir", "rmdir", "cpdir",
+		"stat", "glob", "listdir", "rmfile"} {
+		want[name] = "3.1"
+	}
+	if got := r.Versions(); !maps.Equal(got, want) {
 		t.Errorf("Versions() = %v, want %v", got, want)
 	}
 	cmd, err := r.New("shell", Args{"workdir": "build", "command": "true"}, &Environment{})

@@ -1,0 +1,215 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// download is downloadFile (COMMANDS.md §3.3): it fetches a file from the
+// master's FileReader.
+//
+// Unlike the reference, which writes into the destination as the blocks
+// arrive, the data goes to a new file beside it that is renamed into place
+// only once the whole file is in: a download that is cut short (master
+// gone, maxsize reached, interrupt, full disk) leaves whatever was there
+// before, never a partial file that a later step would take for the real
+// one. A file that already exists keeps its permission bits unless mode
+// says otherwise, as when the reference overwrites it in place.
+type download struct {
+	stopper
+	args Args
+	log  *slog.Logger
+}
+
+func newDownload(args Args, env *Environment) (Command, error) {
+	if err := requireArgs("WorkerFileDownloadCommand", args, "path", "reader", "blocksize"); err != nil {
+		return nil, err
+	}
+	return &download{args: args, log: env.logger()}, nil
+}
+
+type downloadParams struct {
+	path      string
+	reader    FileReader
+	blocksize int
+	budget    budget
+	mode      fs.FileMode
+	hasMode   bool
+}
+
+func readDownloadParams(args Args) (downloadParams, error) {
+	var p downloadParams
+	var ok bool
+	if p.path, ok = textValue(args["path"]); !ok {
+		return p, fmt.Errorf("argument \"path\" must be text, not %T", args["path"])
+	}
+	if p.reader, ok = args["reader"].(FileReader); !ok {
+		return p, fmt.Errorf("argument \"reader\" must be the master's file reader, not %T", args["reader"])
+	}
+	var err error
+	if p.blocksize, err = blockSizeArg(args); err != nil {
+		return p, err
+	}
+	if p.budget, err = budgetArg(args); err != nil {
+		return p, err
+	}
+	mode, hasMode, err := intArg(args, "mode")
+	if err != nil {
+		return p, err
+	}
+	p.mode, p.hasMode = fileModeOf(mode), hasMode
+	return p, nil
+}
+
+// fileModeOf turns Unix permission bits, as the master sends them, into
+// an fs.FileMode.
+func fileModeOf(unix int64) fs.FileMode {
+	m := fs.FileMode(unix & 0o777)
+	if unix&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if unix&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if unix&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+func (d *download) Run(ctx context.Context, out *Output) error {
+	p, err := readDownloadParams(d.args)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(p.path)
+	if _, err := os.Stat(dir); err != nil {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return fmt.Errorf("creating the directory of %s: %w", p.path, err)
+		}
+	}
+
+	cannotOpen := fmt.Sprintf("Cannot open file '%s' for download", p.path)
+	tmp, err := d.createTemp(p)
+	if err != nil {
+		d.log.Info("cannot open file for download", "path", p.path, "err", err)
+		d.closeReader(ctx, p.reader)
+		out.RC(1)
+		out.Stderr(cannotOpen)
+		return nil
+	}
+	truncated, loopErr := d.receive(ctx, tmp, p)
+	d.closeReader(ctx, p.reader)
+	if err := tmp.Close(); err != nil && loopErr == nil {
+		loopErr = fmt.Errorf("writing %s: %w", p.path, err)
+	}
+
+	complete := loopErr == nil && !truncated && !d.Interrupted()
+	var stderr string
+	if complete {
+		if err := os.Rename(tmp.Name(), p.path); err != nil {
+			d.log.Info("cannot move the downloaded file into place", "path", p.path, "err", err)
+			complete, stderr = false, cannotOpen
+		}
+	}
+	if !complete {
+		os.Remove(tmp.Name())
+	}
+	if truncated {
+		stderr = fmt.Sprintf("Maximum filesize reached, truncating file '%s'", p.path)
+	}
+	if loopErr != nil {
+		out.RC(1)
+		return loopErr
+	}
+	if complete {
+		out.RC(0)
+	} else {
+		out.RC(1)
+	}
+	if stderr != "" {
+		out.Stderr(stderr)
+	}
+	return nil
+}
+
+// createTemp creates the file the data goes to, beside the destination so
+// that the final rename stays within one filesystem. It is created with
+// the permissions the destination would get: mode if given, else those of
+// the file it replaces, else the umask's.
+func (d *download) createTemp(p downloadParams) (*os.File, error) {
+	if fi, err := os.Stat(p.path); err == nil && fi.IsDir() {
+		return nil, &fs.PathError{Op: "open", Path: p.path, Err: fs.ErrExist}
+	}
+	dir, base := filepath.Split(p.path)
+	for range 100 {
+		name := filepath.Join(dir, "."+base+".buildslave-"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if os.IsExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		mode, chmod := p.mode, p.hasMode
+		if !chmod {
+			if fi, err := os.Stat(p.path); err == nil {
+				mode, chmod = fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), true
+			}
+		}
+		if chmod {
+			if err := f.Chmod(mode); err != nil {
+				f.Close()
+				os.Remove(name)
+				return nil, err
+			}
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("no free temporary name beside %s", p.path)
+}
+
+// receive reads blocks from the master into f within the budget, stopping
+// early on an interrupt, and reports whether the budget cut the file short.
+// As for uploads, a file of exactly maxsize bytes is not called truncated:
+// one more byte is asked for to see whether anything was left out.
+func (d *download) receive(ctx context.Context, f *os.File, p downloadParams) (truncated bool, err error) {
+	for !d.shouldStop() {
+		n := p.budget.next(p.blocksize)
+		if n == 0 {
+			more, err := p.reader.Read(ctx, 1)
+			if err != nil {
+				return false, fmt.Errorf("reading from the master: %w", err)
+			}
+			return len(more) > 0, nil
+		}
+		data, err := p.reader.Read(ctx, n)
+		if err != nil {
+			return false, fmt.Errorf("reading from the master: %w", err)
+		}
+		if len(data) == 0 {
+			return false, nil
+		}
+		// A master sending more than asked for would overrun maxsize.
+		data = data[:min(len(data), n)]
+		if _, err := f.Write(data); err != nil {
+			return false, fmt.Errorf("writing %s: %w", p.path, err)
+		}
+		p.budget.spend(len(data))
+	}
+	return false, nil
+}
+
+// closeReader releases the master's file; like the reference we only log
+// a failure, the data has been dealt with.
+func (d *download) closeReader(ctx context.Context, r FileReader) {
+	if err := r.Close(ctx); err != nil {
+		d.log.Info("closing the master's file reader failed", "err", err)
+	}
+}

@@ -1,0 +1,49 @@
+package command
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"syscall"
+)
+
+// reportOSError ends a filesystem command the way the reference does on an
+// OSError (COMMANDS.md §4): rc is the errno and the header reads
+// "<cmd>: <strerror>: <path>". The header has no newline, so it arrives
+// after rc and elapsed, completed with one, as the master sees it from the
+// Python worker.
+func reportOSError(out *Output, cmd, path string, err error) {
+	errno, text := errnoOf(err)
+	out.Header(cmd + ": " + text + ": " + path)
+	out.RC(errno)
+}
+
+// errnoOf returns the errno Python would report for err and the C
+// library's text for it ("No such file or directory").
+func errnoOf(err error) (int, string) {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if n, text, ok := posixErrno(errno); ok {
+			return n, text
+		}
+	}
+	// Errors without an errno of their own get the one that describes
+	// them, as Python maps Windows error codes to errno values.
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return 2, "No such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return 13, "Permission denied"
+	case errors.Is(err, fs.ErrExist):
+		return 17, "File exists"
+	}
+	return 5, "Input/output error"
+}
+
+// capitalize turns Go's lower-case errno text into the C library's.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,169 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// runCommand starts the registered command name with args through Run, as
+// the agent does, and returns the sink once the command has completed.
+// Commands that fail at creation fail the test.
+func runCommand(t *testing.T, name string, args Args) *fakeSink {
+	t.Helper()
+	cmd, err := NewRegistry().New(name, args, &Environment{})
+	if err != nil {
+		t.Fatalf("New(%s): %v", name, err)
+	}
+	return runCreated(t, cmd)
+}
+
+func runCreated(t *testing.T, cmd Command) *fakeSink {
+	t.Helper()
+	sink := newFakeSink()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	Run(ctx, cmd, sink, nil)
+	if !sink.completed {
+		t.Fatal("the command did not complete")
+	}
+	return sink
+}
+
+// valuesOf returns the values of the updates with key.
+func valuesOf(updates []Update, key string) []any {
+	var v []any
+	for _, u := range updates {
+		if u.Key == key {
+			v = append(v, u.Value)
+		}
+	}
+	return v
+}
+
+// wantKeys checks the keys of every update sent, in order.
+func wantKeys(t *testing.T, sink *fakeSink, want ...string) {
+	t.Helper()
+	if got := keys(sink.updates()); !slices.Equal(got, want) {
+		t.Errorf("update keys %q, want %q; updates %v", got, want, sink.updates())
+	}
+}
+
+func wantRC(t *testing.T, sink *fakeSink, want int) {
+	t.Helper()
+	rcs := valuesOf(sink.updates(), "rc")
+	if len(rcs) != 1 || rcs[0] != want {
+		t.Errorf("rc updates %v, want [%d]", rcs, want)
+	}
+}
+
+var errMaster = errors.New("master went away")
+
+// fakeWriter records what an upload does to the master's writer.
+type fakeWriter struct {
+	mu       sync.Mutex
+	calls    []string // "write", "close", "utime", "unpack"
+	blocks   [][]byte
+	utime    [2]float64
+	failAt   int          // the write number (from 1) that fails; 0 never
+	onWrite  func(n int)  // called after write number n
+	closeErr error        // returned by Close
+	unpacked func([]byte) // receives all data at Unpack
+	data     []byte
+}
+
+func (w *fakeWriter) Write(_ context.Context, data []byte) error {
+	w.mu.Lock()
+	w.calls = append(w.calls, "write")
+	n := len(w.blocks) + 1
+	w.blocks = append(w.blocks, slices.Clone(data))
+	w.data = append(w.data, data...)
+	hook := w.onWrite
+	w.mu.Unlock()
+	if n == w.failAt {
+		return errMaster
+	}
+	if hook != nil {
+		hook(n)
+	}
+	return nil
+}
+
+func (w *fakeWriter) Utime(_ context.Context, atime, mtime float64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.calls = append(w.calls, "utime")
+	w.utime = [2]float64{atime, mtime}
+	return nil
+}
+
+func (w *fakeWriter) Close(context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.calls = append(w.calls, "close")
+	return w.closeErr
+}
+
+func (w *fakeWriter) Unpack(context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.calls = append(w.calls, "unpack")
+	if w.unpacked != nil {
+		w.unpacked(w.data)
+	}
+	return nil
+}
+
+// callsWithoutWrites is the sequence of calls other than write.
+func (w *fakeWriter) callsWithoutWrites() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.DeleteFunc(slices.Clone(w.calls), func(c string) bool { return c == "write" })
+}
+
+func (w *fakeWriter) blockSizes() []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := make([]int, len(w.blocks))
+	for i, b := range w.blocks {
+		s[i] = len(b)
+	}
+	return s
+}
+
+// fakeReader serves data as the master's FileReader does.
+type fakeReader struct {
+	mu     sync.Mutex
+	data   []byte
+	reads  []int // the n of each read
+	closed int
+	failAt int         // the read number (from 1) that fails; 0 never
+	onRead func(n int) // called after read number n
+}
+
+func (r *fakeReader) Read(_ context.Context, n int) ([]byte, error) {
+	r.mu.Lock()
+	r.reads = append(r.reads, n)
+	count := len(r.reads)
+	k := min(n, len(r.data))
+	block := slices.Clone(r.data[:k])
+	r.data = r.data[k:]
+	hook := r.onRead
+	r.mu.Unlock()
+	if count == r.failAt {
+		return nil, errMaster
+	}
+	if hook != nil {
+		hook(count)
+	}
+	return block, nil
+}
+
+func (r *fakeReader) Close(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed++
+	return nil
+}

@@ -1,0 +1,171 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"syscall"
+)
+
+// upload is uploadFile (COMMANDS.md §3.1): it streams one file to the
+// master's FileWriter.
+type upload struct {
+	stopper
+	args Args
+	log  *slog.Logger
+}
+
+func newUpload(args Args, env *Environment) (Command, error) {
+	if err := requireArgs("WorkerFileUploadCommand", args, "path", "writer", "blocksize"); err != nil {
+		return nil, err
+	}
+	return &upload{args: args, log: env.logger()}, nil
+}
+
+// uploadParams are the arguments both uploads share.
+type uploadParams struct {
+	path      string
+	writer    FileWriter
+	blocksize int
+	budget    budget
+}
+
+func readUploadParams(args Args) (uploadParams, error) {
+	var p uploadParams
+	var ok bool
+	if p.path, ok = textValue(args["path"]); !ok {
+		return p, fmt.Errorf("argument \"path\" must be text, not %T", args["path"])
+	}
+	if p.writer, ok = args["writer"].(FileWriter); !ok {
+		return p, fmt.Errorf("argument \"writer\" must be the master's file writer, not %T", args["writer"])
+	}
+	var err error
+	if p.blocksize, err = blockSizeArg(args); err != nil {
+		return p, err
+	}
+	if p.budget, err = budgetArg(args); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func (u *upload) Run(ctx context.Context, out *Output) error {
+	p, err := readUploadParams(u.args)
+	if err != nil {
+		return err
+	}
+	keepstamp := boolArg(u.args, "keepstamp", false)
+
+	// As the reference does, a file that cannot be opened is not an error
+	// of the command: the master gets an empty, closed file, rc 1 and why.
+	var stderr string
+	rc := 0
+	f, atime, mtime, err := openForUpload(p.path, keepstamp)
+	if err != nil {
+		u.log.Info("cannot open file for upload", "path", p.path, "err", err)
+		stderr = fmt.Sprintf("Cannot open file '%s' for upload", p.path)
+		rc = 1
+	}
+	opened := f != nil
+	out.Header("sending " + p.path + "\n")
+
+	var sendErr error
+	if opened {
+		var truncated bool
+		truncated, sendErr = sendBlocks(ctx, f, p.writer.Write, p.blocksize, p.budget, &u.stopper)
+		f.Close()
+		if truncated {
+			stderr = fmt.Sprintf("Maximum filesize reached, truncating file '%s'", p.path)
+			rc = 1
+		}
+		if u.Interrupted() {
+			rc = 1
+		}
+	}
+
+	if sendErr != nil {
+		// The master's writer must still be released; its own error would
+		// hide the one that matters.
+		if err := p.writer.Close(ctx); err != nil {
+			u.log.Info("ignoring the failure of the writer's close", "err", err)
+		}
+		out.RC(1)
+		return sendErr
+	}
+	err = p.writer.Close(ctx)
+	if err == nil && keepstamp && opened {
+		err = p.writer.Utime(ctx, atime, mtime)
+	}
+	if err != nil {
+		out.RC(1)
+		return fmt.Errorf("finishing the upload of %s: %w", p.path, err)
+	}
+	out.RC(rc)
+	if stderr != "" {
+		out.Stderr(stderr)
+	}
+	return nil
+}
+
+// openForUpload opens a file to upload and, for keepstamp, reads its
+// access and modification times. Python's open refuses a directory,
+// os.Open does not; a directory must get the same "Cannot open" answer,
+// not a read error halfway.
+func openForUpload(path string, keepstamp bool) (f *os.File, atime, mtime float64, err error) {
+	if f, err = os.Open(path); err != nil {
+		return nil, 0, 0, err
+	}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+	case fi.IsDir():
+		err = &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR}
+	default:
+		if keepstamp {
+			atime, mtime = fileTimes(fi)
+		}
+		return f, atime, mtime, nil
+	}
+	f.Close()
+	return nil, 0, 0, err
+}
+
+// sendBlocks copies r to write in blocks of up to blocksize bytes within
+// the budget, stopping early on an interrupt. It reports whether the
+// budget cut the data short.
+//
+// Unlike the reference, data of exactly the budget's size is not called
+// truncated: when the budget is spent, one more byte is read to see
+// whether anything was actually left out.
+func sendBlocks(ctx context.Context, r io.Reader, write func(context.Context, []byte) error, blocksize int, b budget, stop *stopper) (truncated bool, err error) {
+	buf := make([]byte, blocksize)
+	for !stop.shouldStop() {
+		n := b.next(blocksize)
+		if n == 0 {
+			var one [1]byte
+			k, err := io.ReadFull(r, one[:])
+			if err != nil && !errors.Is(err, io.EOF) {
+				return false, fmt.Errorf("reading: %w", err)
+			}
+			return k > 0, nil
+		}
+		k, rerr := io.ReadFull(r, buf[:n])
+		if k > 0 {
+			if err := write(ctx, buf[:k]); err != nil {
+				return false, fmt.Errorf("sending a block to the master: %w", err)
+			}
+			b.spend(k)
+		}
+		switch {
+		case errors.Is(rerr, io.EOF), errors.Is(rerr, io.ErrUnexpectedEOF):
+			return false, nil
+		case rerr != nil:
+			return false, fmt.Errorf("reading: %w", rerr)
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,383 @@
+package integration
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/buildslave/buildslave/internal/mastertest"
+)
+
+// transferSteps is one factory per worker, told apart by tag in the
+// master-side destinations: builder "ours" runs on our worker, "reference"
+// on the Python one, both in builder directory "bd".
+const transferSteps = `
+PREPARE = " && ".join([
+    "rm -rf src dl",
+    "mkdir -p src/tree/sub src/tree/empty",
+    "printf 'hello\\n' > src/file.txt",
+    "touch -d @1600000000 src/file.txt",
+    "printf '#!/bin/sh\\necho hi\\n' > src/tree/run.sh",
+    "chmod 755 src/tree/run.sh",
+    "printf data > src/tree/sub/data.txt",
+    "chmod 640 src/tree/sub/data.txt",
+    "ln -s sub/data.txt src/tree/link",
+    "printf x > src/g1.log",
+    "printf y > src/g2.log",
+])
+
+def transfer_factory(tag):
+    out = "out/" + tag + "/"
+    f = util.BuildFactory()
+    f.addStep(steps.ShellCommand(name="prepare", command=["sh", "-c", PREPARE]))
+    f.addStep(steps.FileUpload(name="upload", workersrc="src/file.txt",
+        masterdest=out + "file.txt", keepstamp=True, mode=0o640))
+    f.addStep(steps.FileUpload(name="upload_missing", workersrc="src/nope.txt",
+        masterdest=out + "nope.txt", flunkOnFailure=False, haltOnFailure=False))
+    f.addStep(steps.FileUpload(name="upload_maxsize", workersrc="src/file.txt",
+        masterdest=out + "maxsize.txt", maxsize=3, flunkOnFailure=False, haltOnFailure=False))
+    f.addStep(steps.FileDownload(name="download", mastersrc="in/payload.bin",
+        workerdest="dl/payload.bin", mode=0o755))
+    f.addStep(steps.StringDownload("string content\n", name="string",
+        workerdest="dl/str.txt", mode=0o600))
+    for c in (None, "gz", "bz2"):
+        f.addStep(steps.DirectoryUpload(name="dirupload_%s" % c, workersrc="src/tree",
+            masterdest=out + "tree_%s" % c, compress=c))
+    f.addStep(steps.MultipleFileUpload(name="multi", workersrcs=["src/*.log"],
+        masterdest=out + "multi", glob=True))
+    f.addStep(steps.ShellCommand(name="check", command=["sh", "-c",
+        "stat -c '%a %s %n' dl/payload.bin dl/str.txt && cat dl/str.txt"]))
+    # Last: the worker's failure is an exception, which ends the build.
+    f.addStep(steps.DirectoryUpload(name="dirupload_missing", workersrc="src/nodir",
+        masterdest=out + "nodir"))
+    return f
+
+c['builders'].append(util.BuilderConfig(name="ours", workernames=["gw"],
+    workerbuilddir="bd", factory=transfer_factory("ours")))
+c['builders'].append(util.BuilderConfig(name="reference", workernames=["pw"],
+    workerbuilddir="bd", factory=transfer_factory("reference")))
+`
+
+// pseudoRandom returns n bytes from a generator with a fixed seed, so
+// that every run transfers the same data.
+func pseudoRandom(n int, seed byte) []byte {
+	var s [32]byte
+	s[0] = seed
+	data := make([]byte, n)
+	rand.NewChaCha8(s).Read(data)
+	return data
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// writeMasterFile puts a file into the master's basedir, where steps'
+// mastersrc paths are resolved.
+func writeMasterFile(t *testing.T, m *mastertest.Master, rel string, data []byte) {
+	t.Helper()
+	path := filepath.Join(m.Dir(), filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// treeEntry describes one file of a tree for comparison: its type and
+// permission bits, and its contents' hash or its link target.
+type treeEntry struct {
+	Mode fs.FileMode
+	What string
+}
+
+func describeTree(t *testing.T, root string) map[string]treeEntry {
+	t.Helper()
+	tree := map[string]treeEntry{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		fi, err := os.Lstat(path)
+		if err != nil {
+			return err
+		}
+		e := treeEntry{Mode: fi.Mode() & (fs.ModeType | fs.ModePerm)}
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			e.What, err = os.Readlink(path)
+		case fi.Mode().IsRegular():
+			var data []byte
+			data, err = os.ReadFile(path)
+			e.What = string(data)
+			if len(data) > 64 {
+				e.What = sha256Hex(data)
+			}
+		}
+		tree[filepath.ToSlash(rel)] = e
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+// buildOutcome is what the master stored of one build.
+type buildOutcome struct {
+	build mastertest.Build
+	steps map[string]mastertest.Result
+	logs  map[string]mastertest.StdioLog
+}
+
+func runBuild(t *testing.T, m *mastertest.Master, builder string) buildOutcome {
+	t.Helper()
+	ctx := testContext(t)
+	id, err := m.ForceBuild(ctx, builder, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := buildOutcome{steps: map[string]mastertest.Result{}, logs: map[string]mastertest.StdioLog{}}
+	if o.build, err = m.WaitBuild(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	steps, err := m.Steps(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		o.steps[s.Name] = s.Results
+		logs, err := m.Logs(ctx, s.StepID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range logs {
+			if l.Slug != "stdio" {
+				continue
+			}
+			if o.logs[s.Name], err = m.StdioLog(ctx, l.LogID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return o
+}
+
+func startBoth(t *testing.T, builders string, forced ...string) (m *mastertest.Master, ours, ref *mastertest.WorkerProcess) {
+	t.Helper()
+	m = mastertest.Start(t, mastertest.Options{
+		Workers: []mastertest.WorkerSpec{
+			{Name: "gw", Password: "go-pass"},
+			{Name: "pw", Password: "py-pass"},
+		},
+		Builders:        builders,
+		ForceSchedulers: forced,
+	})
+	ours = startOurs(t, m, "gw", "go-pass")
+	ref = mastertest.RunReferenceWorker(t, m, "pw", "py-pass")
+	ctx := testContext(t)
+	for _, name := range []string{"gw", "pw"} {
+		if _, err := m.WaitWorkerConnected(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m, ours, ref
+}
+
+func TestTransferStepsMatchReference(t *testing.T) {
+	m, ours, ref := startBoth(t, transferSteps, "ours", "reference")
+	payload := pseudoRandom(300_000, 1) // several blocks of 16 KiB
+	writeMasterFile(t, m, "in/payload.bin", payload)
+
+	got := runBuild(t, m, "ours")
+	want := map[string]mastertest.Result{
+		"worker_preparation": mastertest.SUCCESS,
+		"prepare":            mastertest.SUCCESS,
+		"upload":             mastertest.SUCCESS,
+		"upload_missing":     mastertest.FAILURE,
+		"upload_maxsize":     mastertest.FAILURE,
+		"download":           mastertest.SUCCESS,
+		"string":             mastertest.SUCCESS,
+		"dirupload_None":     mastertest.SUCCESS,
+		"dirupload_gz":       mastertest.SUCCESS,
+		"dirupload_bz2":      mastertest.SUCCESS,
+		"multi":              mastertest.SUCCESS,
+		"check":              mastertest.SUCCESS,
+		"dirupload_missing":  mastertest.EXCEPTION,
+	}
+	if !maps.Equal(got.steps, want) {
+		t.Errorf("step results %v\nwant %v", got.steps, want)
+	}
+	if got.build.Results != mastertest.EXCEPTION {
+		t.Errorf("build result %v", got.build.Results)
+	}
+
+	// What the master stored.
+	out := filepath.Join(m.Dir(), "out", "ours")
+	tree := describeTree(t, out)
+	for _, c := range []string{"None", "gz", "bz2"} {
+		d := "tree_" + c + "/"
+		for name, e := range map[string]treeEntry{
+			d + "run.sh":       {0o755, "#!/bin/sh\necho hi\n"},
+			d + "sub/data.txt": {0o640, "data"},
+			d + "link":         {fs.ModeSymlink | 0o777, "sub/data.txt"},
+			d + "empty":        {fs.ModeDir | tree[d+"empty"].Mode.Perm(), ""},
+		} {
+			if tree[name] != e {
+				t.Errorf("master's %s: %+v, want %+v", name, tree[name], e)
+			}
+		}
+	}
+	for name, e := range map[string]treeEntry{
+		"file.txt":     {0o640, "hello\n"},
+		"maxsize.txt":  {tree["maxsize.txt"].Mode, "hel"},
+		"multi/g1.log": {tree["multi/g1.log"].Mode, "x"},
+		"multi/g2.log": {tree["multi/g2.log"].Mode, "y"},
+	} {
+		if tree[name] != e {
+			t.Errorf("master's %s: %+v, want %+v", name, tree[name], e)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(out, "file.txt")); err != nil || fi.ModTime().Unix() != 1600000000 {
+		t.Errorf("keepstamp: %v, %v; want mtime 1600000000", fi, err)
+	}
+	if stderr := got.logs["upload_maxsize"].Stderr(); !strings.Contains(stderr, "Maximum filesize reached, truncating file") {
+		t.Errorf("upload_maxsize stderr %q", stderr)
+	}
+
+	// What our worker stored.
+	dl := filepath.Join(ours.Dir, "bd", "build", "dl")
+	if sum := sha256File(t, filepath.Join(dl, "payload.bin")); sum != sha256Hex(payload) {
+		t.Errorf("downloaded payload sha256 %s, want %s", sum, sha256Hex(payload))
+	}
+	if stdout, want := got.logs["check"].Stdout(), "755 300000 dl/payload.bin\n600 15 dl/str.txt\nstring content\n"; stdout != want {
+		t.Errorf("check step stdout %q, want %q", stdout, want)
+	}
+
+	// The reference on the same steps: same results, same files on both
+	// sides, same logs once the base directories are normalised.
+	refGot := runBuild(t, m, "reference")
+	if !maps.Equal(got.steps, refGot.steps) {
+		t.Errorf("step results %v\nreference %v", got.steps, refGot.steps)
+	}
+	refTree := describeTree(t, filepath.Join(m.Dir(), "out", "reference"))
+	if !maps.Equal(tree, refTree) {
+		t.Errorf("master-side files differ:\nours      %v\nreference %v", tree, refTree)
+	}
+	if a, b := describeTree(t, dl), describeTree(t, filepath.Join(ref.Dir, "bd", "build", "dl")); !maps.Equal(a, b) {
+		t.Errorf("worker-side downloads differ:\nours      %v\nreference %v", a, b)
+	}
+	compareLogs(t, got, ours, refGot, ref, "multi")
+}
+
+// compareLogs compares each step's streams with the reference's once the
+// base directories are normalised away. In the steps named unordered the
+// order of lines is not compared: they list glob matches, which the
+// reference leaves in directory order.
+func compareLogs(t *testing.T, got buildOutcome, ours *mastertest.WorkerProcess, want buildOutcome, ref *mastertest.WorkerProcess, unordered ...string) {
+	t.Helper()
+	for step, l := range got.logs {
+		r := want.logs[step]
+		for _, stream := range []struct{ name, ours, ref string }{
+			{"stdout", l.Stdout(), r.Stdout()},
+			{"stderr", l.Stderr(), r.Stderr()},
+			{"header", l.Header(), r.Header()},
+		} {
+			o, p := normalize(stream.ours, ours.Dir), normalize(stream.ref, ref.Dir)
+			if slices.Contains(unordered, step) {
+				o, p = sortedLines(o), sortedLines(p)
+			}
+			if o != p {
+				t.Errorf("step %s: %s differs from the reference\nours:\n%.3000s\nreference:\n%.3000s", step, stream.name, o, p)
+			}
+		}
+	}
+}
+
+func sortedLines(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "")
+}
+
+// bigSteps moves 100 MB each way with the steps' default block sizes
+// (16 KiB down, 256 KiB up); the shell steps in between read the worker's
+// clock, so that the transfer times can be told apart from the build's.
+const bigSteps = `
+def clock(name):
+    return steps.ShellCommand(name=name, command=["date", "+%s.%N"], logEnviron=False)
+
+f = util.BuildFactory()
+f.addStep(clock("t0"))
+f.addStep(steps.FileDownload(name="download", mastersrc="in/big.bin", workerdest="big.bin"))
+f.addStep(clock("t1"))
+f.addStep(steps.FileUpload(name="upload", workersrc="big.bin", masterdest="out/big.bin"))
+f.addStep(clock("t2"))
+c['builders'].append(util.BuilderConfig(name="big", workernames=["gw"],
+    workerbuilddir="bd", factory=f))
+`
+
+func TestTransfer100MB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 200 MB")
+	}
+	m := mastertest.Start(t, mastertest.Options{
+		Workers:         []mastertest.WorkerSpec{{Name: "gw", Password: "go-pass"}},
+		Builders:        bigSteps,
+		ForceSchedulers: []string{"big"},
+	})
+	ours := startOurs(t, m, "gw", "go-pass")
+	if _, err := m.WaitWorkerConnected(testContext(t), "gw"); err != nil {
+		t.Fatal(err)
+	}
+	data := pseudoRandom(100<<20, 100)
+	want := sha256Hex(data)
+	writeMasterFile(t, m, "in/big.bin", data)
+	data = nil // 100 MB the rest of the test does not need
+
+	got := runBuild(t, m, "big")
+	if got.build.Results != mastertest.SUCCESS {
+		t.Fatalf("build result %v; steps %v", got.build.Results, got.steps)
+	}
+	if sum := sha256File(t, filepath.Join(ours.Dir, "bd", "build", "big.bin")); sum != want {
+		t.Errorf("downloaded sha256 %s, want %s", sum, want)
+	}
+	if sum := sha256File(t, filepath.Join(m.Dir(), "out", "big.bin")); sum != want {
+		t.Errorf("uploaded sha256 %s, want %s", sum, want)
+	}
+	clock := func(step string) float64 {
+		v, err := strconv.ParseFloat(strings.TrimSpace(got.logs[step].Stdout()), 64)
+		if err != nil {
+			t.Fatalf("step %s: %v", step, err)
+		}
+		return v
+	}
+	t.Logf("100 MB download %.2fs, upload %.2fs (worker clock, including the master's step overhead)",
+		clock("t1")-clock("t0"), clock("t2")-clock("t1"))
+}
