@@ -78,6 +78,13 @@ func validSignal(name string) bool {
 // the child alone if that fails. ESRCH (nobody left) is not an error. The
 // group outlives its leader as long as any member does, so this also
 // reaches what a finished leader left behind.
+//
+// As with the reference, the group is the tree: a descendant that left it
+// (setsid, setpgid — daemons do) is not killed; finding it would mean
+// walking every process's ancestry, racing with forks. Unlike the
+// reference, which forgets the group once a SIGTERM reached it and sends
+// the final signal to the leader alone, every signal of the kill
+// procedure goes to the group, so that members ignoring SIGTERM die too.
 func signalTree(c *child, name string) error {
 	sig, ok := signals[name]
 	if !ok {

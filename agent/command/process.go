@@ -18,9 +18,12 @@ type childSpec struct {
 	dir     string
 	env     []string
 	stdin   []byte // written to stdin, which is then closed
+	pty     bool   // run under a pseudo-terminal (see pty_unix.go)
 }
 
-// child is a started process and the read ends of its output pipes.
+// child is a started process and the read ends of its output pipes. Under
+// a pseudo-terminal there is one stream, the terminal's master side, as
+// stdout; stderr is nil.
 //
 // Its pipes are plain os.Pipe files handed to the process rather than the
 // ones exec.Cmd would make, so that waiting for the process does not wait
@@ -41,8 +44,12 @@ type child struct {
 }
 
 // startChild starts the process described by spec. Its standard input is
-// the given bytes, or at EOF at once when there are none.
+// the given bytes, or at EOF at once when there are none; under a
+// pseudo-terminal it is the terminal.
 func startChild(spec childSpec) (*child, error) {
+	if spec.pty {
+		return startPTYChild(spec)
+	}
 	var files []*os.File // every end still open, closed on failure
 	closeAll := func() {
 		for _, f := range files {
@@ -98,14 +105,17 @@ func startChild(spec childSpec) (*child, error) {
 	if inW != nil {
 		go c.writeStdin(spec.stdin)
 	}
-	go func() {
-		// Ends when the process does. If even the kill procedure cannot
-		// end the process, this goroutine lives as long as it.
-		c.waitErr = c.cmd.Wait()
-		c.state = c.cmd.ProcessState
-		close(c.exited)
-	}()
+	go c.wait()
 	return c, nil
+}
+
+// wait waits for the started process and records how it ended. It ends
+// when the process does: if even the kill procedure cannot end the
+// process, the goroutine running it lives as long as the process.
+func (c *child) wait() {
+	c.waitErr = c.cmd.Wait()
+	c.state = c.cmd.ProcessState
+	close(c.exited)
 }
 
 // writeStdin feeds the initial input and closes stdin. A process that
@@ -127,7 +137,9 @@ func (c *child) closeStdin() {
 // process still holds the write ends.
 func (c *child) stopReading() {
 	c.stdout.Close()
-	c.stderr.Close()
+	if c.stderr != nil {
+		c.stderr.Close()
+	}
 }
 
 // readStream reads r until it ends or is closed, handing each chunk to

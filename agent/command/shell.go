@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +18,12 @@ const shellClass = "WorkerShellCommand"
 // shell is the "shell" command: it runs a program, or a command line
 // through the system shell, in a working directory and reports its output
 // and exit status (COMMANDS.md §2).
+//
+// Text is UTF-8 throughout: the command, its arguments and initial_stdin
+// are passed as the master sent them, and output is decoded as UTF-8 with
+// invalid bytes replaced by U+FFFD, which is the reference's behaviour
+// with its default encoding. The worker's unicode_encoding setting is not
+// applied yet.
 type shell struct {
 	args Args
 	env  *Environment
@@ -103,7 +108,7 @@ func (s *shell) start(cfg *shellConfig, environ []string) (*child, error) {
 	}
 	return startChild(childSpec{
 		path: path, argv: argv, cmdLine: cmdLine,
-		dir: cfg.workdir, env: environ, stdin: cfg.stdin,
+		dir: cfg.workdir, env: environ, stdin: cfg.stdin, pty: cfg.usePTY,
 	})
 }
 
@@ -122,15 +127,11 @@ func (s *shell) execFailed(out *Output, cfg *shellConfig, err error, start time.
 	out.Header(elapsedHeader(time.Since(start)))
 }
 
-// ptySupported says whether this worker can run commands under a
-// pseudo-terminal; it cannot yet.
-const ptySupported = false
-
 // canUsePTY reports whether the command can run under a pseudo-terminal.
 // The reference refuses when initial_stdin is given (stdin must be a pipe
-// to be closed after it) and off POSIX.
+// to be closed after it) and off POSIX (ptySupported, per OS).
 func canUsePTY(cfg *shellConfig) bool {
-	return ptySupported && !cfg.hasStdin && runtime.GOOS != "windows"
+	return ptySupported && !cfg.hasStdin
 }
 
 // environment is the command's environment: the worker's with the env

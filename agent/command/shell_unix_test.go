@@ -274,8 +274,8 @@ func TestShellStdinIsClosed(t *testing.T) {
 }
 
 func TestShellPTYRequest(t *testing.T) {
-	// Without PTY support the request is refused as the reference refuses
-	// it with initial_stdin: a warning that runs into the next line.
+	// With initial_stdin the PTY request is refused, as the reference
+	// refuses it: a warning that runs into the next line.
 	env := testEnv(t)
 	wd := filepath.Join(env.Basedir, "build")
 	r := runShell(t, shellArgs(wd, list("cat"), "usePTY", true, "initial_stdin", "in"), env)

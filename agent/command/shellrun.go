@@ -39,7 +39,9 @@ func (r *shellRun) supervise(ctx context.Context, start time.Time) error {
 	streamsDone := make(chan struct{})
 	var readers sync.WaitGroup
 	readers.Go(func() { readStream(r.child.stdout, r.sendIf(r.cfg.wantStdout, r.out.Stdout), activity) })
-	readers.Go(func() { readStream(r.child.stderr, r.sendIf(r.cfg.wantStderr, r.out.Stderr), activity) })
+	if r.child.stderr != nil { // nil under a PTY, where stderr is stdout
+		readers.Go(func() { readStream(r.child.stderr, r.sendIf(r.cfg.wantStderr, r.out.Stderr), activity) })
+	}
 	go func() {
 		readers.Wait()
 		close(streamsDone)
