@@ -2,8 +2,11 @@
 #
 #   make demo    build, start a throwaway local Buildbot master, connect a
 #                worker, run a build and show its result
-#   make test    vet, unit tests, fuzz seeds and real-master tests, with -race
+#   make test    vet, cross-compilation, unit tests, fuzz seeds and
+#                real-master tests, with -race
 #   make fuzz    run every fuzz target for FUZZTIME each
+#   make bench   this worker beside the Python worker on one real master
+#   make cross   the binary for every supported system
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
@@ -11,7 +14,7 @@ BIN      := bin/buildslave
 FUZZTIME ?= 60s
 GO       ?= go
 
-.PHONY: all build test vet fuzz demo clean
+.PHONY: all build cross test vet fuzz demo bench clean
 
 all: build
 
@@ -25,9 +28,24 @@ vet:
 
 # The real-master tests live beside the code they exercise and in
 # ./integration; they need Debian's buildbot and buildbot-worker packages
-# (.ci/run installs them).
-test: vet build
-	$(GO) test -race -timeout 20m ./...
+# (.ci/run installs them). -count=1: the integration tests build the binary
+# themselves, a dependency Go's test cache cannot see.
+test: vet build cross
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# cross builds the binary for every system volunteers run, so that no
+# platform's build-tagged files silently break; the binaries land in
+# CROSSDIR, named buildslave-GOOS-GOARCH.
+CROSSDIR ?= bin/cross
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 freebsd/amd64
+
+cross:
+	@for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		echo "cross: $$os/$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -ldflags "$(LDFLAGS)" \
+			-o $(CROSSDIR)/buildslave-$$os-$$arch$$ext ./cmd/buildslave || exit 1; \
+	done
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/banana/
@@ -35,6 +53,11 @@ fuzz:
 
 demo: build
 	$(GO) run ./scripts/demo -buildslave $(BIN)
+
+# Our worker against the Python reference worker on one real master: wall
+# time, worker CPU and peak RSS for a large log and large transfers.
+bench: build
+	$(GO) run ./scripts/bench -buildslave $(BIN)
 
 clean:
 	rm -rf bin

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+)
+
+// row is one build's figures for one worker.
+type row struct {
+	scenario, worker string
+	wall, cpu        time.Duration
+	peakRSS          int64
+	peakSinceStart   bool // the peak could not be reset before the build
+}
+
+// printTable prints the rows, scenario by scenario, each followed by the
+// ratios of worker b's figures to worker a's.
+func printTable(out io.Writer, rows []row, a, b string) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "build\tworker\twall s\tworker CPU s\tpeak RSS MiB\t")
+	sinceStart := false
+	for i, r := range rows {
+		mark := ""
+		if r.peakSinceStart {
+			mark, sinceStart = "*", true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.1f%s\t\n", r.scenario, r.worker, r.wall.Seconds(), r.cpu.Seconds(), mib(r.peakRSS), mark)
+		if i > 0 && rows[i-1].scenario == r.scenario && rows[i-1].worker == a && r.worker == b {
+			p := rows[i-1]
+			fmt.Fprintf(tw, "\t%s / %s\t%s\t%s\t%s\t\n", b, a,
+				ratio(r.wall.Seconds(), p.wall.Seconds()), ratio(r.cpu.Seconds(), p.cpu.Seconds()), ratio(mib(r.peakRSS), mib(p.peakRSS)))
+		}
+	}
+	tw.Flush()
+	if sinceStart {
+		fmt.Fprintln(out, "* peak since the worker started: this kernel cannot reset it")
+	}
+}
+
+// summarize reduces one worker's runs of one build to a row: the median
+// wall and CPU time (robust against a busy moment of a shared machine) and
+// the highest peak RSS.
+func summarize(runs []row) row {
+	r := runs[0]
+	walls := make([]time.Duration, len(runs))
+	cpus := make([]time.Duration, len(runs))
+	for i, x := range runs {
+		walls[i], cpus[i] = x.wall, x.cpu
+		r.peakRSS = max(r.peakRSS, x.peakRSS)
+		r.peakSinceStart = r.peakSinceStart || x.peakSinceStart
+	}
+	r.wall, r.cpu = median(walls), median(cpus)
+	return r
+}
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	if n := len(d); n%2 == 0 {
+		return (d[n/2-1] + d[n/2]) / 2
+	}
+	return d[len(d)/2]
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+func ratio(x, y float64) string {
+	if y == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fx", x/y)
+}
