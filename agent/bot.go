@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/buildslave/buildslave/agent/command"
 	"github.com/buildslave/buildslave/config"
@@ -308,7 +309,9 @@ func (bl *builder) startCommand(ctx context.Context, id, name string, args comma
 	go func() {
 		defer close(r.done)
 		defer cancel()
+		started := time.Now()
 		command.Run(cctx, cmd, sink, env.Logger)
+		env.Logger.Info("command finished", "name", name, "duration", time.Since(started).Round(time.Millisecond).String())
 		bl.mu.Lock()
 		if bl.running == r {
 			bl.running = nil

@@ -53,6 +53,12 @@ type Options struct {
 	Status func(Status)
 	// Version is the worker version reported to the master.
 	Version string
+	// Shutdown delivers requests for a graceful shutdown, each a reason
+	// to log ("we got SIGHUP"): the worker asks the master to shut it
+	// down once its running builds are done (Run then returns
+	// ErrShutdown), or, not connected, returns ErrShutdown at once. To
+	// stop at once instead, cancel Run's context. nil: no requests.
+	Shutdown <-chan string
 }
 
 // Errors Run returns when it gives up for good.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,8 +44,13 @@ func (e *LoginRefusedError) Error() string {
 // shuts the worker down (ErrShutdown), or the worker gives up for good
 // (ErrDuplicateWorker, ErrMaxRetries).
 func Run(ctx context.Context, cfg *config.Config, opts Options) error {
-	w := newWorker(cfg, opts)
-	err := w.run(ctx)
+	w, err := newWorker(cfg, opts)
+	if err == nil {
+		ctx, stop := context.WithCancelCause(ctx)
+		defer stop(nil)
+		go w.serveShutdownRequests(ctx, opts.Shutdown, stop)
+		err = w.run(ctx)
+	}
 	w.report(Status{State: StateStopped, Err: err})
 	return err
 }
@@ -57,10 +60,14 @@ type worker struct {
 	log    *slog.Logger
 	status func(Status)
 	bot    *bot
-	master string
+	route  route
+	master string // for messages: the master's address, or the route
+
+	mu          sync.Mutex
+	perspective *pb.RemoteReference // nil while not logged in
 }
 
-func newWorker(cfg *config.Config, opts Options) *worker {
+func newWorker(cfg *config.Config, opts Options) (*worker, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -69,13 +76,15 @@ func newWorker(cfg *config.Config, opts Options) *worker {
 	if version == "" {
 		version = "dev"
 	}
-	return &worker{
-		cfg:    cfg,
-		log:    logger,
-		status: opts.Status,
-		bot:    newBot(cfg, logger, version),
-		master: net.JoinHostPort(cfg.MasterHost, strconv.Itoa(cfg.MasterPort)),
+	w := &worker{cfg: cfg, log: logger, status: opts.Status}
+	r, err := routeFromConfig(cfg)
+	if err != nil {
+		return w, fmt.Errorf("connection settings: %w", err)
 	}
+	w.route = r
+	w.master = r.master.addr()
+	w.bot = newBot(cfg, logger, version)
+	return w, nil
 }
 
 func (w *worker) report(s Status) {
@@ -85,14 +94,14 @@ func (w *worker) report(s Status) {
 }
 
 func (w *worker) run(ctx context.Context) error {
-	w.log.Info("Starting Worker -- version: "+w.bot.version, "master", w.master, "name", w.cfg.Name, "basedir", w.cfg.Basedir)
+	w.log.Info("Starting Worker -- version: "+w.bot.version, "master", w.route.String(), "name", w.cfg.Name, "basedir", w.cfg.Basedir)
 	failures := 0
 	var lastRefusal bool
 	for {
 		w.report(Status{State: StateConnecting})
 		connected, err := w.connectOnce(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return stopReason(ctx)
 		}
 		var refused *LoginRefusedError
 		switch {
@@ -119,13 +128,23 @@ func (w *worker) run(ctx context.Context) error {
 			return fmt.Errorf("%w (%d attempts; last: %w)", ErrMaxRetries, failures, err)
 		}
 		delay := backoff(failures, w.maxDelay())
-		w.log.Info("reconnecting", "in", delay.Round(time.Millisecond).String())
+		w.log.Info("reconnecting", "in", delay.Round(time.Millisecond).String(), "attempt", failures+1)
 		select {
 		case <-ctx.Done():
-			return nil
+			return stopReason(ctx)
 		case <-time.After(delay):
 		}
 	}
+}
+
+// stopReason is what run returns once its context has ended: ErrShutdown
+// for a graceful shutdown asked for while not connected, nil for the
+// caller's cancellation.
+func stopReason(ctx context.Context) error {
+	if errors.Is(context.Cause(ctx), errShutdownNow) {
+		return ErrShutdown
+	}
+	return nil
 }
 
 func (w *worker) maxDelay() time.Duration {
@@ -152,11 +171,12 @@ func backoff(failures int, max time.Duration) time.Duration {
 // connectOnce runs one connection from dial to end. connected says whether
 // the login succeeded, which resets the backoff.
 func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
-	dialer := net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
-	conn, err := dialer.DialContext(ctx, "tcp", w.master)
+	started := time.Now()
+	conn, err := w.route.dial(ctx)
 	if err != nil {
-		return false, fmt.Errorf("connecting to %s: %w", w.master, err)
+		return false, err
 	}
+	w.log.Info("connected to the master's port", "master", w.route.String(), "after", time.Since(started).Round(time.Millisecond).String())
 	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	broker, err := pb.Open(hctx, conn, w.log)
 	cancel()
@@ -186,7 +206,9 @@ func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
 		return false, w.loginError(err)
 	}
 	defer perspective.Decref()
-	w.log.Info("Connected to buildmaster; worker is ready", "master", w.master)
+	w.setPerspective(perspective)
+	defer w.setPerspective(nil)
+	w.log.Info("Connected to buildmaster; worker is ready", "master", w.route.String())
 	w.report(Status{State: StateConnected})
 
 	kctx, stopKeepalive := context.WithCancel(ctx)
@@ -202,6 +224,14 @@ func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
 		time.Sleep(shutdownDelay)
 		return true, ErrShutdown
 	}
+}
+
+// setPerspective records the master's perspective while logged in, for
+// graceful shutdown requests.
+func (w *worker) setPerspective(p *pb.RemoteReference) {
+	w.mu.Lock()
+	w.perspective = p
+	w.mu.Unlock()
 }
 
 func (w *worker) loginError(err error) error {

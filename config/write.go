@@ -117,7 +117,7 @@ func (c *Config) render() string {
 		"unicode_encoding", c.UnicodeEncoding, `"utf-8"`)
 
 	section(&b, "Log file (twistd.log in the base directory)")
-	setting(&b, fmt.Sprintf("Rotate the log when it reaches this many bytes. Default: %d.", DefaultLogSize),
+	setting(&b, fmt.Sprintf("Rotate the log when it reaches this many bytes, rounded up to whole\nMiB; rotated logs are named twistd-TIMESTAMP.log. Default: %d.", DefaultLogSize),
 		"log_size", strconv.FormatInt(c.LogSize, 10))
 	setting(&b, fmt.Sprintf("Rotated logs to keep; 0 keeps them all. Default: %d.", DefaultLogCount),
 		"log_count", strconv.Itoa(c.LogCount))

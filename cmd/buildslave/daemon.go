@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,7 +20,7 @@ const exitGrace = 10 * time.Second
 // startDaemon launches the worker in the background and follows it until
 // it has logged in, failed, or taken too long.
 func (a *app) startDaemon(ctx context.Context, out printer, basedir string, opts startOptions) error {
-	cfg, err := loadWorkerConfig(basedir)
+	cfg, _, err := loadWorkerConfig(basedir)
 	if err != nil {
 		return err
 	}
@@ -180,18 +181,27 @@ func (d *daemon) follow(ctx context.Context, out printer, cfg *config.Config, ba
 // exitError explains a worker that closed its status pipe: it has exited.
 func (d *daemon) exitError(fatal, logPath string) error {
 	status := "still running"
+	var cause error
 	select {
 	case err := <-d.exited:
 		status = "exit status 0"
 		if err != nil {
 			status = err.Error()
 		}
+		// start exits as its worker did when it gave up for good.
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() == exitMaxRetries {
+			cause = agent.ErrMaxRetries
+		}
 	case <-time.After(exitGrace):
 	}
-	if fatal != "" {
-		return fmt.Errorf("the worker stopped (%s): %s", status, fatal)
+	if fatal == "" {
+		fatal = "it stopped before logging in to the master; see " + logPath
 	}
-	return fmt.Errorf("the worker stopped (%s) before logging in to the master; see %s", status, logPath)
+	if cause != nil {
+		return fmt.Errorf("the worker stopped (%s): %s: %w", status, fatal, cause)
+	}
+	return fmt.Errorf("the worker stopped (%s): %s", status, fatal)
 }
 
 // terminate stops a worker that has failed for good, so that it does not

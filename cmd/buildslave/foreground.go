@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/buildslave/buildslave/agent"
+	"github.com/buildslave/buildslave/config"
 )
 
 // statusFD is the status pipe's descriptor in the background worker: the
@@ -39,7 +40,7 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 		}()
 	}
 
-	cfg, err := loadWorkerConfig(basedir)
+	cfg, envApplied, err := loadWorkerConfig(basedir)
 	if err != nil {
 		return err
 	}
@@ -72,6 +73,14 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 	}
 	defer release()
 	logger.Info("buildslave starting", "version", a.version, "pid", os.Getpid(), "config", cfg)
+	// On Windows, build processes would otherwise outlive a worker that
+	// is stopped or crashes; elsewhere this does nothing.
+	if err := joinKillOnCloseJob(); err != nil {
+		logger.Warn("build processes may outlive the worker", "err", err)
+	}
+	if len(envApplied) > 0 {
+		logger.Info("settings overridden from the environment", "variables", envApplied)
+	}
 	recordHostname(cfg.Basedir, logger)
 	var report func(agent.Status)
 	if status != nil {
@@ -79,9 +88,12 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 		report = status.report
 	}
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err = a.runWorker(ctx, cfg, agent.Options{Logger: logger, Status: report, Version: a.version})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	shutdown := make(chan string, 1)
+	stopSignals := handleSignals(cfg.AllowShutdown, logger, shutdown, cancel)
+	defer stopSignals()
+	err = a.runWorker(ctx, cfg, agent.Options{Logger: logger, Status: report, Version: a.version, Shutdown: shutdown})
 	switch {
 	case err == nil:
 		logger.Info("buildslave stopped")
@@ -92,6 +104,89 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 		logger.Error("buildslave stopped", "err", err)
 	}
 	return err
+}
+
+// handleSignals turns signals into the worker's ways of stopping until
+// the returned function is called:
+//
+//   - SIGTERM or SIGINT (stop, service managers, Ctrl-C): the first asks
+//     for a graceful shutdown (the master lets the running build finish;
+//     a worker that is not connected stops at once), the next one stops
+//     now, interrupting running commands.
+//   - SIGHUP with allow_shutdown = "signal": a graceful shutdown, as in the
+//     reference. Without it SIGHUP is logged and ignored, where the
+//     reference dies silently: a worker that vanishes on a stray hang-up,
+//     leaving its pid file behind, is the kind of failure nobody notices.
+//
+// Windows delivers only os.Interrupt of these.
+func handleSignals(allowShutdown string, logger *slog.Logger, shutdown chan<- string, stopNow func()) (stop func()) {
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		asked := false
+		for {
+			var sig os.Signal
+			select {
+			case <-done:
+				return
+			case sig = <-signals:
+			}
+			name := signalName(sig)
+			switch {
+			case sig == syscall.SIGHUP && allowShutdown != config.ShutdownSignal:
+				logger.Warn("ignoring SIGHUP: allow_shutdown is not \"signal\"; stop the worker with 'buildslave stop'")
+			case sig == syscall.SIGHUP:
+				requestShutdown(shutdown, "we got SIGHUP")
+			case !asked:
+				asked = true
+				logger.Info("got " + name + ": shutting down once the running build is done (send it again to stop now)")
+				requestShutdown(shutdown, "we got "+name)
+			default:
+				logger.Info("got " + name + " again: stopping now, interrupting running commands")
+				stopNow()
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(signals)
+		close(done)
+	}
+}
+
+// requestShutdown passes a request on without blocking: one pending
+// request is as good as several.
+func requestShutdown(shutdown chan<- string, reason string) {
+	select {
+	case shutdown <- reason:
+	default:
+	}
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return sig.String()
+}
+
+// exitMaxRetries is the exit status of a worker that gave up after
+// maxretries failed connection attempts, so that whoever launched it (a
+// latent worker's supervisor) can tell it from other failures.
+const exitMaxRetries = 3
+
+// exitStatus is the process's exit status for the error a command
+// returned.
+func exitStatus(err error) int {
+	if errors.Is(err, agent.ErrMaxRetries) {
+		return exitMaxRetries
+	}
+	return 1
 }
 
 // recordHostname writes twistd.hostname as buildbot-worker does, for the

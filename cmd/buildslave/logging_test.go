@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/buildslave/buildslave/config"
 )
@@ -66,5 +67,40 @@ func TestOpenLogUnwritable(t *testing.T) {
 		if _, _, err := openLog(&cfg, nil); err == nil {
 			t.Errorf("no-logrotate %v: a log below a regular file opened", noRotate)
 		}
+	}
+}
+
+// TestLogRotatesAndKeepsLogCount writes past log_size several times: the
+// current log stays below the limit and at most log_count old logs are kept
+// (lumberjack prunes them in the background, hence the wait).
+func TestLogRotatesAndKeepsLogCount(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Defaults()
+	cfg.Basedir, cfg.LogSize, cfg.LogCount = dir, 1000, 2 // rounds up to 1 MiB
+	logger, closeLog, err := openLog(&cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Repeat("x", 1000)
+	for i := 0; i < 4500; i++ { // about 4.5 MiB: four rotations
+		logger.Info(line, "i", i)
+	}
+	if err := closeLog(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, logFileName))
+	if err != nil || fi.Size() > megabyte {
+		t.Fatalf("current log: %v, %v; want at most 1 MiB", fi, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		old, _ := filepath.Glob(filepath.Join(dir, "twistd-*.log"))
+		if len(old) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rotated logs %v, want 2 (log_count)", old)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

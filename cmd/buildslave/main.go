@@ -57,7 +57,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 		return 1
 	}
 	fmt.Fprintf(a.stderr, "buildslave: %v\n", err)
-	return 1
+	return exitStatus(err)
 }
 
 // redactUnknownOptions hides, in a flag parser's message, what may be a

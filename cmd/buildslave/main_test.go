@@ -58,8 +58,12 @@ func fakeAgent(mode string) func(context.Context, *config.Config, agent.Options)
 		case "hang":
 			report(agent.StateDisconnected, errors.New("connection refused"))
 		}
-		<-ctx.Done()
-		return nil
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-opts.Shutdown:
+			return agent.ErrShutdown
+		}
 	}
 }
 

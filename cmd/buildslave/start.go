@@ -37,7 +37,21 @@ func newStartCommand(a *app) *cobra.Command {
 
 Without --nodaemon the worker runs in the background and start waits until
 it has logged in to the master, printing what happens. Its log is
-BASEDIR/twistd.log, its process id in BASEDIR/twistd.pid.`,
+BASEDIR/twistd.log, its process id in BASEDIR/twistd.pid.
+
+The environment variables BUILDMASTER, BUILDMASTER_PORT, WORKERNAME,
+WORKERPASS and BUILDMASTER_PROTOCOL, when set and not empty, override the
+configuration file (as in Buildbot's docker worker image); WORKERPASS is
+hidden from build commands.
+
+Signals: SIGTERM or SIGINT asks for a graceful shutdown (the master lets a
+running build finish; a worker that is not connected stops at once), a
+second one stops at once, interrupting running commands. SIGHUP does the
+same as the first SIGTERM with allow_shutdown = "signal", and is ignored
+(logged) otherwise.
+
+Exit status: 0 after a stop or a shutdown, 3 when the worker gave up after
+maxretries failed connection attempts, 1 for any other failure.`,
 		Args: atMostOneBasedir,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.start(cmd, basedirArg(args), opts)
@@ -85,12 +99,21 @@ func progress(w io.Writer, quiet bool) printer {
 }
 
 // loadWorkerConfig loads basedir's configuration, explaining what is wrong
-// with a directory that has none.
-func loadWorkerConfig(basedir string) (*config.Config, error) {
+// with a directory that has none, and applies the environment's overrides
+// (config.ApplyEnv); envApplied names the variables that took effect.
+func loadWorkerConfig(basedir string) (cfg *config.Config, envApplied []string, err error) {
 	if err := checkWorkerDir(basedir); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return config.Load(basedir)
+	cfg, err = config.Load(basedir)
+	if err != nil {
+		return nil, nil, err
+	}
+	envApplied, err = cfg.ApplyEnv(os.LookupEnv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, envApplied, nil
 }
 
 // checkWorkerDir tells a worker directory from others, as buildbot-worker
@@ -105,8 +128,8 @@ func checkWorkerDir(basedir string) error {
 	}
 	hint := "create one with 'buildslave create-slave'"
 	if _, err := os.Stat(filepath.Join(basedir, "buildbot.tac")); err == nil {
-		hint = "it has the buildbot.tac of buildbot-worker, which buildslave does not read: " +
-			"run 'buildslave create-slave' with the settings it holds to add one"
+		hint = "it has the buildbot.tac of buildbot-worker or buildslave 0.8: " +
+			"convert it with 'buildslave upgrade-slave " + basedir + "'"
 	}
 	return fmt.Errorf("invalid worker directory %q: it has no %s (%s)", basedir, config.FileName, hint)
 }

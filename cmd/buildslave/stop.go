@@ -23,7 +23,8 @@ func newStopCommand(a *app) *cobra.Command {
 		Use:   "stop [flags] [BASEDIR]",
 		Short: "Stop a worker",
 		Long: fmt.Sprintf(`Stop the worker of BASEDIR (default: the current directory): ask it to stop
-(SIGTERM), and kill it if it is still running %v later.`, stopGrace),
+gracefully (SIGTERM: the master lets a running build finish), interrupt it
+(SIGTERM again) if it still runs %[1]v later, and kill it %[1]v after that.`, stopGrace),
 		Args: atMostOneBasedir,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := progress(cmd.OutOrStdout(), quiet)
@@ -59,7 +60,17 @@ func stopWorker(out printer, basedir string, grace time.Duration) error {
 		}
 		return errNotRunning
 	}
+	// The first SIGTERM asks for a graceful shutdown: the master lets a
+	// running build finish. The second stops the worker now.
 	if err := terminateProcess(p.PID); err != nil {
+		return fmt.Errorf("stopping worker process %d: %w", p.PID, err)
+	}
+	if waitForExit(p.PID, grace) {
+		out("worker process %d is dead", p.PID)
+		return nil
+	}
+	out("worker process %d did not stop within %v (a build is running?): interrupting it", p.PID, grace)
+	if err := terminateProcess(p.PID); err != nil && processAlive(p.PID) {
 		return fmt.Errorf("stopping worker process %d: %w", p.PID, err)
 	}
 	if waitForExit(p.PID, grace) {

@@ -1,0 +1,135 @@
+package integration
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/buildslave/buildslave/internal/mastertest"
+)
+
+// writeSelfSigned writes a fresh self-signed certificate for 127.0.0.1 and
+// its key as PEM files in dir.
+func writeSelfSigned(t *testing.T, dir string) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "buildslave test master"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certPath, keyPath
+}
+
+// tlsMaster starts a master whose PB port speaks only TLS, with the
+// certificate and key given: the harness's tcp: port becomes Twisted's
+// ssl: endpoint on the same port and interface.
+func tlsMaster(t *testing.T, certPath, keyPath string) *mastertest.Master {
+	t.Helper()
+	return mastertest.Start(t, mastertest.Options{
+		Workers:         []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
+		Builders:        oneBuilder,
+		ForceSchedulers: []string{"b1"},
+		ExtraConfig: "c['protocols']['pb']['port'] = c['protocols']['pb']['port'].replace('tcp:', 'ssl:', 1)" +
+			" + ':privateKey=' + " + mastertest.PyString(keyPath) + " + ':certKey=' + " + mastertest.PyString(certPath) + "\n",
+	})
+}
+
+func TestTLSMasterWithTrustRoots(t *testing.T) {
+	certDir := filepath.Join(t.TempDir(), "master-cert")
+	certPath, keyPath := writeSelfSigned(t, certDir)
+	m := tlsMaster(t, certPath, keyPath)
+	ctx := testContext(t)
+
+	// Trusting the master's certificate: connected, and builds run.
+	roots := filepath.Join(t.TempDir(), "trust")
+	if err := os.MkdirAll(roots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(certPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(roots, "master.pem"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(m.PBPort())
+	dir := createOurs(t, m.PBAddr(), "--connection-string=TLS:127.0.0.1:"+port+":trustRoots="+roots)
+	w := runOurs(t, dir)
+	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
+		t.Fatalf("%v\nworker log:\n%s", err, w.log())
+	}
+	buildSucceeds(t, ctx, m)
+	if log := w.log(); !strings.Contains(log, "tls:127.0.0.1:"+port) {
+		t.Errorf("the log does not show the TLS connection:\n%s", log)
+	}
+}
+
+func TestTLSMasterUntrusted(t *testing.T) {
+	certPath, keyPath := writeSelfSigned(t, filepath.Join(t.TempDir(), "master-cert"))
+	m := tlsMaster(t, certPath, keyPath)
+	ctx := testContext(t)
+	// Trusting some other certificate only, then the system roots.
+	otherRoots := filepath.Join(t.TempDir(), "other")
+	writeSelfSigned(t, otherRoots)
+	os.Remove(filepath.Join(otherRoots, "key.pem"))
+	port := strconv.Itoa(m.PBPort())
+	for what, args := range map[string][]string{
+		"other trust roots": {"--connection-string=TLS:127.0.0.1:" + port + ":trustRoots=" + otherRoots},
+		"system roots":      {"--use-tls"},
+	} {
+		dir := createOurs(t, m.PBAddr(), append(args, "--maxretries=1")...)
+		w := runOurs(t, dir)
+		if code := w.wait(t, ctx); code != 3 {
+			t.Errorf("%s: exit status %d, want 3", what, code)
+		}
+		log := w.log()
+		if !strings.Contains(log, "TLS handshake with 127.0.0.1:"+port) || !strings.Contains(log, "certificate") {
+			t.Errorf("%s: the log does not say the certificate was refused:\n%s", what, log)
+		}
+		if strings.Contains(log, "Connected to buildmaster") {
+			t.Errorf("%s: connected with an untrusted certificate", what)
+		}
+	}
+	if wk, err := m.Worker(ctx, "w1"); err != nil || wk.Connected() {
+		t.Errorf("the master saw the worker: %+v, %v", wk, err)
+	}
+}

@@ -1,0 +1,126 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/buildslave/buildslave/internal/mastertest"
+)
+
+// upgradeAndBuild converts dir with upgrade-slave, starts our worker in the
+// background on it and runs a build.
+func upgradeAndBuild(t *testing.T, m *mastertest.Master, dir string) {
+	t.Helper()
+	tac, err := os.ReadFile(filepath.Join(dir, "buildbot.tac"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := os.ReadFile(filepath.Join(dir, "info", "admin"))
+	out, err := buildslave(t, "upgrade-slave", dir)
+	if err != nil {
+		t.Fatalf("upgrade-slave: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "s3cret-pw") {
+		t.Errorf("upgrade-slave printed the password:\n%s", out)
+	}
+	if !strings.Contains(out, "workername = 'w1'") && !strings.Contains(out, "slavename = 'w1'") {
+		t.Errorf("upgrade-slave does not list the name it carried over:\n%s", out)
+	}
+	if strings.Contains(out, "not understood") {
+		t.Errorf("upgrade-slave did not understand the template:\n%s", out)
+	}
+	if bak, err := os.ReadFile(filepath.Join(dir, "buildbot.tac.bak")); err != nil || string(bak) != string(tac) {
+		t.Errorf("buildbot.tac.bak: %v (same content: %v)", err, string(bak) == string(tac))
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "info", "admin")); string(after) != string(info) {
+		t.Errorf("info/admin changed: %q → %q", info, after)
+	}
+
+	out, err = buildslave(t, "start", dir)
+	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	if err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	ctx := testContext(t)
+	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	buildSucceeds(t, ctx, m)
+	if out, err := buildslave(t, "stop", dir); err != nil {
+		t.Fatalf("stop: %v\n%s", err, out)
+	}
+	// The old tac keeps the password, as private as before.
+	if fi, err := os.Stat(filepath.Join(dir, "buildbot.tac.bak")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("buildbot.tac.bak: %v, %v; want mode 0600", fi, err)
+	}
+	filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() || fi.Name() == "buildslave.cfg" || fi.Name() == "buildbot.tac.bak" {
+			return nil
+		}
+		if data, err := os.ReadFile(path); err == nil && strings.Contains(string(data), "s3cret-pw") {
+			t.Errorf("%s contains the password", path)
+		}
+		return nil
+	})
+	if fi, err := os.Stat(filepath.Join(dir, "buildslave.cfg")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("buildslave.cfg: %v, %v; want mode 0600", fi, err)
+	}
+}
+
+func TestUpgradeFromBuildbotWorker(t *testing.T) {
+	m := oneBuilderMaster(t)
+	dir := filepath.Join(t.TempDir(), "worker")
+	create := exec.Command(mastertest.ReferenceWorkerProgram, "create-worker", "-q", "--keepalive=10", "--umask=0o22",
+		dir, m.PBAddr(), "w1", "s3cret-pw")
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("buildbot-worker create-worker: %v\n%s", err, out)
+	}
+	upgradeAndBuild(t, m, dir)
+}
+
+func TestUpgradeFromBuildslave08(t *testing.T) {
+	m := oneBuilderMaster(t)
+	template, err := os.ReadFile(filepath.Join("testdata", "buildslave-0.8.tac"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "slave")
+	if err := os.MkdirAll(filepath.Join(dir, "info"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tac := strings.NewReplacer("@BASEDIR@", dir, "@PORT@", strconv.Itoa(m.PBPort()),
+		"@NAME@", "w1", "@PASSWORD@", "s3cret-pw").Replace(string(template))
+	if err := os.WriteFile(filepath.Join(dir, "buildbot.tac"), []byte(tac), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "info", "admin"), []byte("An Old Slave <old@example.org>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upgradeAndBuild(t, m, dir)
+}
+
+func TestUpgradeBadTacChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	tac := "from buildbot_worker.bot import Worker\napplication = service.Application('buildbot-worker')\nworkername = 'w1'\npasswd = os.environ['WORKERPASS']\n"
+	if err := os.WriteFile(filepath.Join(dir, "buildbot.tac"), []byte(tac), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := buildslave(t, "upgrade-slave", dir)
+	if err == nil {
+		t.Fatalf("upgrade-slave accepted a tac without a password or master:\n%s", out)
+	}
+	if !strings.Contains(out, "nothing was changed") || !strings.Contains(out, "passwd") {
+		t.Errorf("upgrade-slave's error:\n%s", out)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("the directory changed: %v", entries)
+	}
+	if out, err := buildslave(t, "upgrade-worker", filepath.Join(dir, "missing")); err == nil || !strings.Contains(out, "nothing was changed") {
+		t.Errorf("upgrade-worker of a missing directory: %v\n%s", err, out)
+	}
+}
