@@ -30,6 +30,9 @@ func newRootCommand(a *app) *cobra.Command {
 		newStartCommand(a),
 		newStopCommand(a),
 		newRestartCommand(a),
+		newUpgradeCommand(a),
+		newServiceCommand(a),
+		newBootHookCommand(a),
 	)
 	return root
 }
