@@ -61,8 +61,8 @@ func (p *pbBot) setBuilderList(args []any) (any, error) {
 		if !ok || len(pair) != 2 {
 			return nil, fmt.Errorf("setBuilderList entry %v is not a (name, builddir) pair", e)
 		}
-		name, ok1 := asText(pair[0])
-		dir, ok2 := asText(pair[1])
+		name, ok1 := command.TextValue(pair[0])
+		dir, ok2 := command.TextValue(pair[1])
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("setBuilderList entry %v is not a pair of strings", e)
 		}
@@ -124,8 +124,8 @@ func (p *pbBuilder) startCommand(ctx context.Context, args []any) error {
 		pb.DecrefAll(args)
 		return fmt.Errorf("startCommand: the command reference is %T", args[0])
 	}
-	id, _ := asText(args[1])
-	name, ok := asText(args[2])
+	id, _ := command.TextValue(args[1])
+	name, ok := command.TextValue(args[2])
 	if !ok {
 		pb.DecrefAll(args)
 		return fmt.Errorf("startCommand: the command name is %T", args[2])
@@ -168,7 +168,7 @@ func convertArgs(d *jelly.Dict) (command.Args, []*pb.RemoteReference) {
 	var refs []*pb.RemoteReference
 	args := make(command.Args, d.Len())
 	for _, it := range d.Items {
-		key, ok := asText(it.Key)
+		key, ok := command.TextValue(it.Key)
 		if !ok {
 			continue
 		}
@@ -205,7 +205,7 @@ func neutralValue(v any, refs *[]*pb.RemoteReference) any {
 	case *jelly.Dict:
 		m := make(map[string]any, x.Len())
 		for _, it := range x.Items {
-			if k, ok := asText(it.Key); ok {
+			if k, ok := command.TextValue(it.Key); ok {
 				m[k] = neutralValue(it.Value, refs)
 			}
 		}
@@ -250,27 +250,16 @@ func asSlice(v any) ([]any, bool) {
 	return nil, false
 }
 
-// asText accepts str and, as Buildbot's own decode() helpers do, bytes.
-func asText(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case []byte:
-		return string(x), true
-	}
-	return "", false
-}
-
 // textArg reads an argument that may come positionally or by keyword.
 func textArg(args []any, kwargs *jelly.Dict, pos int, name string) string {
 	if pos < len(args) {
-		if s, ok := asText(args[pos]); ok {
+		if s, ok := command.TextValue(args[pos]); ok {
 			return s
 		}
 		return fmt.Sprint(args[pos])
 	}
 	if v, ok := kwargs.Get(name); ok {
-		if s, ok := asText(v); ok {
+		if s, ok := command.TextValue(v); ok {
 			return s
 		}
 		return fmt.Sprint(v)

@@ -202,7 +202,7 @@ func translatePaths(name string, args command.Args, builderDir string) error {
 		if !ok || v == nil {
 			return "", false
 		}
-		s, ok := asText(v)
+		s, ok := command.TextValue(v)
 		return s, ok
 	}
 	join := command.JoinPath
@@ -242,12 +242,12 @@ func translatePaths(name string, args command.Args, builderDir string) error {
 	case "rmdir":
 		switch d := args["dir"].(type) {
 		case string, []byte:
-			s, _ := asText(d)
+			s, _ := command.TextValue(d)
 			args["paths"] = []any{join(builderDir, s)}
 		case []any:
 			paths := make([]any, 0, len(d))
 			for _, e := range d {
-				s, ok := asText(e)
+				s, ok := command.TextValue(e)
 				if !ok {
 					return fmt.Errorf("rmdir: dir entries must be strings, got %T", e)
 				}

@@ -10,8 +10,9 @@ import (
 // reference worker, which tests most of them for Python truthiness and
 // accepts str where bytes would do and vice versa.
 
-// textValue returns v as a string if it is text (str or bytes in Python).
-func textValue(v any) (string, bool) {
+// TextValue returns v as a string if it is text (str or bytes in Python):
+// Buildbot's own decode() helpers accept both, and so do we.
+func TextValue(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
 		return x, true

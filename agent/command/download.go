@@ -46,7 +46,7 @@ type downloadParams struct {
 func readDownloadParams(args Args) (downloadParams, error) {
 	var p downloadParams
 	var ok bool
-	if p.path, ok = textValue(args["path"]); !ok {
+	if p.path, ok = TextValue(args["path"]); !ok {
 		return p, fmt.Errorf("argument \"path\" must be text, not %T", args["path"])
 	}
 	if p.reader, ok = args["reader"].(FileReader); !ok {

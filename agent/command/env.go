@@ -83,13 +83,13 @@ func mergeEnv(environ []string, overrides map[string]any) (map[string]string, er
 // envValue returns an env argument value as one string: text as is, a list
 // of texts joined with the path list separator.
 func envValue(key string, raw any) (string, error) {
-	if s, ok := textValue(raw); ok {
+	if s, ok := TextValue(raw); ok {
 		return s, nil
 	}
 	if list, ok := raw.([]any); ok {
 		parts := make([]string, len(list))
 		for i, e := range list {
-			s, ok := textValue(e)
+			s, ok := TextValue(e)
 			if !ok {
 				return "", envValueError(key)
 			}

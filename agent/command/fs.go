@@ -36,7 +36,7 @@ func fsFactory(class string, required []string, run func(Args, *Output) error) F
 
 // pathArg reads the single absolute path of a filesystem command.
 func pathArg(args Args, key string) (string, error) {
-	s, ok := textValue(args[key])
+	s, ok := TextValue(args[key])
 	if !ok {
 		return "", fmt.Errorf("argument %q must be a path, not %T", key, args[key])
 	}
@@ -45,7 +45,7 @@ func pathArg(args Args, key string) (string, error) {
 
 // pathsArg reads a list of paths; a single path is accepted as a list of one.
 func pathsArg(args Args, key string) ([]string, error) {
-	if s, ok := textValue(args[key]); ok {
+	if s, ok := TextValue(args[key]); ok {
 		return []string{s}, nil
 	}
 	list, ok := args[key].([]any)
@@ -54,7 +54,7 @@ func pathsArg(args Args, key string) ([]string, error) {
 	}
 	paths := make([]string, len(list))
 	for i, v := range list {
-		if paths[i], ok = textValue(v); !ok {
+		if paths[i], ok = TextValue(v); !ok {
 			return nil, fmt.Errorf("argument %q: element %d must be a path, not %T", key, i, v)
 		}
 	}

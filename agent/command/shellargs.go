@@ -41,7 +41,7 @@ func parseShellArgs(args Args) (*shellConfig, error) {
 		logfilesShown:   map[string]any{},
 	}
 	var ok bool
-	if cfg.workdir, ok = textValue(args["workdir"]); !ok {
+	if cfg.workdir, ok = TextValue(args["workdir"]); !ok {
 		return nil, fmt.Errorf("workdir must be a string, not %T", args["workdir"])
 	}
 	var err error
@@ -65,7 +65,7 @@ func parseShellArgs(args Args) (*shellConfig, error) {
 		return nil, fmt.Errorf("unexpected usePTY argument value: %s; expected boolean", pyRepr(v))
 	}
 	if v := args["initial_stdin"]; v != nil {
-		s, ok := textValue(v)
+		s, ok := TextValue(v)
 		if !ok {
 			return nil, fmt.Errorf("initial_stdin must be a string, not %T", v)
 		}
@@ -81,7 +81,7 @@ func parseShellArgs(args Args) (*shellConfig, error) {
 		return nil, err
 	}
 	if v := args["interruptSignal"]; v != nil {
-		s, ok := textValue(v)
+		s, ok := TextValue(v)
 		if !ok {
 			return nil, fmt.Errorf("interruptSignal must be a string, not %T", v)
 		}
@@ -105,7 +105,7 @@ type commandLine struct {
 }
 
 func parseCommand(v any) (commandLine, error) {
-	if s, ok := textValue(v); ok {
+	if s, ok := TextValue(v); ok {
 		return commandLine{text: true, real: []string{s}, fake: []string{s}}, nil
 	}
 	list, ok := v.([]any)
@@ -117,7 +117,7 @@ func parseCommand(v any) (commandLine, error) {
 	}
 	c := commandLine{real: make([]string, len(list)), fake: make([]string, len(list))}
 	for i, e := range list {
-		if s, ok := textValue(e); ok {
+		if s, ok := TextValue(e); ok {
 			c.real[i], c.fake[i] = s, s
 			continue
 		}
@@ -136,9 +136,9 @@ func obfuscated(v any) (real, fake string, ok bool) {
 	if !ok || len(t) != 3 {
 		return "", "", false
 	}
-	tag, ok1 := textValue(t[0])
-	real, ok2 := textValue(t[1])
-	fake, ok3 := textValue(t[2])
+	tag, ok1 := TextValue(t[0])
+	real, ok2 := TextValue(t[1])
+	fake, ok3 := TextValue(t[2])
 	return real, fake, ok1 && ok2 && ok3 && tag == "obfuscated"
 }
 
@@ -191,12 +191,12 @@ func parseLogfiles(v any) ([]logfileSpec, error) {
 		spec := logfileSpec{name: name}
 		switch x := m[name].(type) {
 		case map[string]any:
-			if spec.filename, ok = textValue(x["filename"]); !ok {
+			if spec.filename, ok = TextValue(x["filename"]); !ok {
 				return nil, fmt.Errorf("logfile %q: filename must be a string, not %T", name, x["filename"])
 			}
 			spec.follow = truthy(x["follow"])
 		default:
-			if spec.filename, ok = textValue(x); !ok {
+			if spec.filename, ok = TextValue(x); !ok {
 				return nil, fmt.Errorf("logfile %q must be a filename or a dict, not %T", name, x)
 			}
 		}

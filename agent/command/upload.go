@@ -37,7 +37,7 @@ type uploadParams struct {
 func readUploadParams(args Args) (uploadParams, error) {
 	var p uploadParams
 	var ok bool
-	if p.path, ok = textValue(args["path"]); !ok {
+	if p.path, ok = TextValue(args["path"]); !ok {
 		return p, fmt.Errorf("argument \"path\" must be text, not %T", args["path"])
 	}
 	if p.writer, ok = args["writer"].(FileWriter); !ok {

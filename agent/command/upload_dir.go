@@ -30,7 +30,7 @@ func (u *uploadDir) Run(ctx context.Context, out *Output) error {
 	if err != nil {
 		return err
 	}
-	compress, _ := textValue(u.args["compress"])
+	compress, _ := TextValue(u.args["compress"])
 
 	tmp, err := os.CreateTemp("", "buildbot-transfer-*")
 	if err != nil {
