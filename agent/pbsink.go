@@ -14,10 +14,13 @@ import (
 	"github.com/buildslave/buildslave/protocol/pb"
 )
 
-// maxUpdatesInFlight bounds the update calls sent but not yet answered:
-// enough to stream without waiting a round trip per update, few enough that
-// a slow master slows the command's output down instead of our memory up.
-const maxUpdatesInFlight = 32
+// maxUpdatesInFlight bounds the update calls sent but not yet answered.
+// An unanswered call holds no payload (it is already on the socket, and TCP
+// slows a fast command down), so the window only has to be wide enough for
+// the master to pipeline its log writes, as it does for the reference,
+// which never waits: with 32 a 50 MiB log took 30% longer to store
+// (make bench), from a few hundred on the master sets the pace.
+const maxUpdatesInFlight = 1024
 
 // pbSink sends a command's updates to the master's RemoteCommand, one
 // update call per item as buildbot-worker does.
