@@ -24,6 +24,10 @@ const (
 	// minKeepaliveDeadline keeps a tiny keepalive interval from declaring a
 	// healthy but briefly busy master dead.
 	minKeepaliveDeadline = 5 * time.Second
+	// minLoginSilence is the least silence that ends a login: the master
+	// does some database work between the calls it makes while it
+	// attaches a worker.
+	minLoginSilence = 10 * time.Second
 	// shutdownDelay lets the answer to the master's shutdown call leave
 	// before the connection closes, as the reference's 0.2 s does.
 	shutdownDelay = 200 * time.Millisecond
@@ -65,6 +69,9 @@ type worker struct {
 
 	mu          sync.Mutex
 	perspective *pb.RemoteReference // nil while not logged in
+
+	// minLoginSilence overrides the constant of that name, for tests.
+	minLoginSilence time.Duration
 }
 
 func newWorker(cfg *config.Config, opts Options) (*worker, error) {
@@ -200,9 +207,13 @@ func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
 	}
 
 	lctx, cancel := context.WithTimeout(ctx, loginTimeout)
+	silent := w.dropIfSilent(lctx, broker, w.loginSilence())
 	perspective, err := broker.Login(lctx, []byte(w.cfg.Name), []byte(w.cfg.Password), mind)
 	cancel()
 	if err != nil {
+		if <-silent {
+			return false, fmt.Errorf("the master %s went silent during the login: %w", w.master, err)
+		}
 		return false, w.loginError(err)
 	}
 	defer perspective.Decref()
@@ -224,6 +235,51 @@ func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
 		time.Sleep(shutdownDelay)
 		return true, ErrShutdown
 	}
+}
+
+// loginSilence is how long the master may say nothing while we log in:
+// about two keepalive intervals, as for a connection that is up, within
+// [minLoginSilence, loginTimeout]. Keepalives only start after the login,
+// so without this a connection that died half-way through it would hold
+// the worker until loginTimeout.
+func (w *worker) loginSilence() time.Duration {
+	if w.cfg.Keepalive <= 0 {
+		return loginTimeout
+	}
+	return min(max(2*time.Duration(w.cfg.Keepalive)*time.Second, w.silenceFloor()), loginTimeout)
+}
+
+func (w *worker) silenceFloor() time.Duration {
+	if w.minLoginSilence > 0 {
+		return w.minLoginSilence
+	}
+	return minLoginSilence
+}
+
+// dropIfSilent closes broker when nothing has arrived from the master for
+// silence, until ctx ends. The channel then says whether it did.
+func (w *worker) dropIfSilent(ctx context.Context, broker *pb.Broker, silence time.Duration) <-chan bool {
+	dropped := make(chan bool, 1)
+	go func() {
+		tick := time.NewTicker(min(silence/4, time.Second))
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				dropped <- false
+				return
+			case <-tick.C:
+				if time.Since(broker.LastReceived()) > silence {
+					w.log.Warn("the master went silent during the login; dropping the connection",
+						"master", w.master, "silent for", silence.String())
+					broker.Close()
+					dropped <- true
+					return
+				}
+			}
+		}
+	}()
+	return dropped
 }
 
 // setPerspective records the master's perspective while logged in, for

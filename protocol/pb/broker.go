@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/buildslave/buildslave/protocol/banana"
@@ -45,6 +46,10 @@ type Broker struct {
 	err      error // why the connection ended; set once
 
 	queue *callQueue
+
+	// lastRead is when the last expression arrived (UnixNano), so that a
+	// caller can tell a slow peer from a silent one.
+	lastRead atomic.Int64
 
 	ctx    context.Context // ends when the connection does
 	cancel context.CancelFunc
@@ -91,6 +96,7 @@ func Open(ctx context.Context, conn net.Conn, logger *slog.Logger) (*Broker, err
 		conn.Close()
 		return nil, err
 	}
+	b.lastRead.Store(time.Now().UnixNano())
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -140,6 +146,10 @@ func (b *Broker) negotiate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// LastReceived is when the peer last sent a complete expression (or when
+// the broker was opened, before that).
+func (b *Broker) LastReceived() time.Time { return time.Unix(0, b.lastRead.Load()) }
 
 // Done is closed once the connection has ended and no handler is running.
 func (b *Broker) Done() <-chan struct{} { return b.done }
@@ -212,6 +222,7 @@ func (b *Broker) readLoop() {
 			}
 			return
 		}
+		b.lastRead.Store(time.Now().UnixNano())
 		if err := b.handle(expr); err != nil {
 			b.log.Error("dropping the connection", "err", err)
 			b.shutdown(err)
