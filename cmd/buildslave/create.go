@@ -68,7 +68,7 @@ An existing buildslave.cfg with different settings is only replaced with
 	f.StringVar(&c.ProxyConnectionString, "proxy-connection-string", "", "HTTP proxy to tunnel the connection through")
 	f.StringVar(&c.ConnectionString, "connection-string", "", "connection endpoint replacing MASTERHOST[:PORT], e.g. TLS:host:port")
 	f.StringVar(&c.Protocol, "protocol", c.Protocol, "protocol spoken to the master: pb or msgpack_experimental_v7")
-	f.Int64VarP(&c.LogSize, "log-size", "s", c.LogSize, "rotate twistd.log at this many bytes")
+	f.Int64VarP(&c.LogSize, "log-size", "s", c.LogSize, "rotate twistd.log at this many bytes (rounded up to whole MiB)")
 	f.VarP(noneInt{&c.LogCount}, "log-count", "l", "rotated logs to keep (None: all)")
 	f.BoolVarP(&c.NoLogRotate, "no-logrotate", "n", false, "never rotate twistd.log")
 	f.BoolVarP(&opts.relocatable, "relocatable", "r", false, "store the base directory as \".\", so that the directory can be moved")
