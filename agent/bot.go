@@ -289,6 +289,7 @@ func (bl *builder) startCommand(ctx context.Context, id, name string, args comma
 		Basedir:    bl.bot.cfg.Basedir,
 		BuilderDir: bl.builderDir(),
 		Environ:    bl.bot.environ,
+		Encoding:   bl.bot.cfg.UnicodeEncoding,
 		Logger:     bl.bot.log.With("builder", bl.name, "command", id),
 	}
 	cmd, err := bl.bot.registry.New(name, args, env)

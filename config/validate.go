@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/buildslave/buildslave/agent/command"
 )
 
 // Protocols a worker can speak to its master.
@@ -75,6 +77,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LogSize < 1 {
 		bad("log_size %d is not a positive number of bytes", c.LogSize)
+	}
+	if err := command.CheckEncoding(c.UnicodeEncoding); err != nil {
+		bad("%v", err)
 	}
 	if c.Umask != nil && (*c.Umask < 0 || *c.Umask > MaxUmask) {
 		bad("umask %#o is out of range 0..0777", *c.Umask)

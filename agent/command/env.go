@@ -21,6 +21,9 @@ type Environment struct {
 	// Environ is the worker's environment in os.Environ form, with secrets
 	// already removed. Commands start from it and substitute ${NAME} from it.
 	Environ []string
+	// Encoding is the worker's unicode_encoding, a Python codec name
+	// (see CheckEncoding); "" means UTF-8.
+	Encoding string
 	// Logger receives what the worker logs locally about the command; nil
 	// discards.
 	Logger *slog.Logger

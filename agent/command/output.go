@@ -33,6 +33,9 @@ const (
 // command goes on, but nothing more is sent.
 type Output struct {
 	sink Sink
+	// codec decodes what commands write (stdout, stderr, log files); the
+	// header is the worker's own text, always UTF-8.
+	codec textCodec
 	// ctx bounds the sends the buffer triggers by itself (full, timer):
 	// they happen inside Stdout and friends, which take no context.
 	ctx     context.Context
@@ -71,7 +74,7 @@ func (k streamKey) sortName() string {
 }
 
 type stream struct {
-	dec   utf8Decoder
+	dec   textDecoder
 	lines lineFinder
 }
 
@@ -109,11 +112,28 @@ func newOutput(ctx context.Context, sink Sink, size int, timeout time.Duration) 
 	}
 }
 
+// decodeOutputWith makes the command's output (stdout, stderr, log files)
+// be decoded with codec instead of UTF-8. It must be called before any of
+// that output is added.
+func (o *Output) decodeOutputWith(codec textCodec) {
+	o.mu.Lock()
+	o.codec = codec
+	o.mu.Unlock()
+}
+
+func (o *Output) decoderFor(k streamKey) textDecoder {
+	if k.key == "header" {
+		return new(utf8Decoder)
+	}
+	return o.codec.newDecoder()
+}
+
 // Header adds text to the header stream, the worker's own remarks.
 func (o *Output) Header(text string) { o.addText(streamKey{key: "header"}, text) }
 
 // Stdout adds text the command wrote to its standard output. text may be
-// any bytes: it is decoded as UTF-8, across calls.
+// any bytes: it is decoded as UTF-8 (or the encoding the command set),
+// across calls.
 func (o *Output) Stdout(text string) { o.addText(streamKey{key: "stdout"}, text) }
 
 // Stderr adds text the command wrote to its standard error.
@@ -202,7 +222,7 @@ func (o *Output) addText(k streamKey, text string) {
 	}
 	st := o.streams[k]
 	if st == nil {
-		st = new(stream)
+		st = &stream{dec: o.decoderFor(k)}
 		o.streams[k] = st
 	}
 	lines := st.lines.append(st.dec.decode(text))

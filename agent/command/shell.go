@@ -19,15 +19,15 @@ const shellClass = "WorkerShellCommand"
 // through the system shell, in a working directory and reports its output
 // and exit status (COMMANDS.md §2).
 //
-// Text is UTF-8 throughout: the command, its arguments and initial_stdin
-// are passed as the master sent them, and output is decoded as UTF-8 with
-// invalid bytes replaced by U+FFFD, which is the reference's behaviour
-// with its default encoding. The worker's unicode_encoding setting is not
-// applied yet.
+// Text goes through the worker's unicode_encoding (UTF-8 by default), as
+// in the reference: the command, its arguments and initial_stdin are
+// encoded with it (a character it cannot encode fails the command), and
+// output is decoded with it, undecodable bytes becoming U+FFFD.
 type shell struct {
-	args Args
-	env  *Environment
-	log  *slog.Logger
+	args  Args
+	env   *Environment
+	log   *slog.Logger
+	codec textCodec
 
 	interruptOnce sync.Once
 	interrupt     chan struct{} // closed by Interrupt
@@ -41,7 +41,11 @@ func newShell(args Args, env *Environment) (Command, error) {
 	if env == nil {
 		env = &Environment{}
 	}
-	return &shell{args: args, env: env, log: env.logger(), interrupt: make(chan struct{})}, nil
+	codec, err := lookupCodec(env.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	return &shell{args: args, env: env, log: env.logger(), codec: codec, interrupt: make(chan struct{})}, nil
 }
 
 // Interrupt starts the kill procedure of a running process, as the
@@ -60,7 +64,8 @@ func (s *shell) Interrupted() bool { return s.interrupted.Load() }
 // that cannot be executed is reported like the reference's child reports
 // it: a message on stderr and rc 1.
 func (s *shell) Run(ctx context.Context, out *Output) error {
-	cfg, err := parseShellArgs(s.args)
+	out.decodeOutputWith(s.codec)
+	cfg, err := parseShellArgs(s.args, s.codec)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -31,8 +32,9 @@ type shellConfig struct {
 
 // parseShellArgs checks the arguments. Only workdir and command are
 // required; like the reference, unknown keys are ignored and absent ones
-// take their defaults.
-func parseShellArgs(args Args) (*shellConfig, error) {
+// take their defaults. The command and initial_stdin are encoded with
+// codec, the worker's unicode_encoding.
+func parseShellArgs(args Args, codec textCodec) (*shellConfig, error) {
 	cfg := &shellConfig{
 		wantStdout:      boolArg(args, "want_stdout", true),
 		wantStderr:      boolArg(args, "want_stderr", true),
@@ -45,7 +47,7 @@ func parseShellArgs(args Args) (*shellConfig, error) {
 		return nil, fmt.Errorf("workdir must be a string, not %T", args["workdir"])
 	}
 	var err error
-	if cfg.command, err = parseCommand(args["command"]); err != nil {
+	if cfg.command, err = parseCommand(args["command"], codec); err != nil {
 		return nil, err
 	}
 	switch env := args["env"].(type) {
@@ -65,9 +67,12 @@ func parseShellArgs(args Args) (*shellConfig, error) {
 		return nil, fmt.Errorf("unexpected usePTY argument value: %s; expected boolean", pyRepr(v))
 	}
 	if v := args["initial_stdin"]; v != nil {
-		s, ok := TextValue(v)
-		if !ok {
+		if _, ok := TextValue(v); !ok {
 			return nil, fmt.Errorf("initial_stdin must be a string, not %T", v)
+		}
+		s, err := codec.encodeValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("initial_stdin: %w", err)
 		}
 		cfg.stdin, cfg.hasStdin = []byte(s), true
 	}
@@ -101,12 +106,17 @@ func parseShellArgs(args Args) (*shellConfig, error) {
 // one.
 type commandLine struct {
 	text       bool     // a command string, run by the shell
-	real, fake []string // the list; for a string, its only element
+	real, fake []string // the list, encoded; for a string, its only element
+	words      []string // fake as text, for the first header line
 }
 
-func parseCommand(v any) (commandLine, error) {
-	if s, ok := TextValue(v); ok {
-		return commandLine{text: true, real: []string{s}, fake: []string{s}}, nil
+func parseCommand(v any, codec textCodec) (commandLine, error) {
+	if _, ok := TextValue(v); ok {
+		real, fake, err := encodeWord(codec, v, v)
+		if err != nil {
+			return commandLine{}, fmt.Errorf("command: %w", err)
+		}
+		return commandLine{text: true, real: []string{real}, fake: []string{fake}, words: []string{codec.decodeText(fake)}}, nil
 	}
 	list, ok := v.([]any)
 	if !ok {
@@ -115,44 +125,61 @@ func parseCommand(v any) (commandLine, error) {
 	if len(list) == 0 {
 		return commandLine{}, fmt.Errorf("command is an empty list")
 	}
-	c := commandLine{real: make([]string, len(list)), fake: make([]string, len(list))}
+	c := commandLine{real: make([]string, len(list)), fake: make([]string, len(list)), words: make([]string, len(list))}
 	for i, e := range list {
-		if s, ok := TextValue(e); ok {
-			c.real[i], c.fake[i] = s, s
-			continue
+		realValue, fakeValue := e, e
+		if _, ok := TextValue(e); !ok {
+			if realValue, fakeValue, ok = obfuscated(e); !ok {
+				return commandLine{}, fmt.Errorf("command element %d must be a string or an obfuscated tuple, not %s", i, pyRepr(e))
+			}
 		}
-		real, fake, ok := obfuscated(e)
-		if !ok {
-			return commandLine{}, fmt.Errorf("command element %d must be a string or an obfuscated tuple, not %s", i, pyRepr(e))
+		real, fake, err := encodeWord(codec, realValue, fakeValue)
+		if err != nil {
+			return commandLine{}, fmt.Errorf("command element %d: %w", i, err)
 		}
-		c.real[i], c.fake[i] = real, fake
+		c.real[i], c.fake[i], c.words[i] = real, fake, codec.decodeText(fake)
 	}
 	return c, nil
 }
 
-// obfuscated unpacks ("obfuscated", real, fake).
-func obfuscated(v any) (real, fake string, ok bool) {
+// encodeWord encodes a command word as the process gets it (real) and as
+// it is shown (fake). A secret's encoding error does not show the
+// character: the master would display it.
+func encodeWord(codec textCodec, realValue, fakeValue any) (real, fake string, err error) {
+	if fake, err = codec.encodeValue(fakeValue); err != nil {
+		return "", "", err
+	}
+	if real, err = codec.encodeValue(realValue); err != nil {
+		if _, ok := errors.AsType[*encodeError](err); ok {
+			return "", "", fmt.Errorf("a secret has a character that %q cannot encode", codec.name)
+		}
+		return "", "", err
+	}
+	if execTakesText {
+		real, _ = TextValue(realValue)
+	}
+	return real, fake, nil
+}
+
+// obfuscated unpacks ("obfuscated", real, fake), which must be text.
+func obfuscated(v any) (real, fake any, ok bool) {
 	t, ok := v.([]any)
 	if !ok || len(t) != 3 {
-		return "", "", false
+		return nil, nil, false
 	}
 	tag, ok1 := TextValue(t[0])
-	real, ok2 := TextValue(t[1])
-	fake, ok3 := TextValue(t[2])
-	return real, fake, ok1 && ok2 && ok3 && tag == "obfuscated"
+	_, ok2 := TextValue(t[1])
+	_, ok3 := TextValue(t[2])
+	return t[1], t[2], ok1 && ok2 && ok3 && tag == "obfuscated"
 }
 
 // display is the command as the first header line shows it: a string as
 // it is, a list quoted for a POSIX shell.
 func (c commandLine) display() string {
 	if c.text {
-		return decodeText(c.fake[0])
+		return c.words[0]
 	}
-	words := make([]string, len(c.fake))
-	for i, w := range c.fake {
-		words[i] = decodeText(w)
-	}
-	return shellJoin(words)
+	return shellJoin(c.words)
 }
 
 // argvRepr is the displayed command as Python shows the bytes the

@@ -27,6 +27,10 @@ type WorkerConfig struct {
 	// Env is the environment of both commands (and so of the build steps
 	// the worker runs); nil means the current process's environment.
 	Env []string
+	// BeforeStart, if set, is called with the basedir between
+	// create-worker and start, to edit the files create-worker wrote as a
+	// user would.
+	BeforeStart func(dir string) error
 }
 
 // WorkerProcess is a running worker.
@@ -72,6 +76,11 @@ func StartWorker(ctx context.Context, m *Master, cfg WorkerConfig) (*WorkerProce
 	create.WaitDelay = pipeDrainDelay
 	if out, err := create.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("mastertest: %s create-worker %s: %w\n%s", cfg.Program, dir, err, out)
+	}
+	if cfg.BeforeStart != nil {
+		if err := cfg.BeforeStart(dir); err != nil {
+			return nil, fmt.Errorf("mastertest: preparing worker %s: %w", dir, err)
+		}
 	}
 
 	cmd := exec.Command(prog, "start", "--nodaemon", dir)
