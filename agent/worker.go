@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/buildslave/buildslave/agent/command"
 	"github.com/buildslave/buildslave/config"
 	"github.com/buildslave/buildslave/protocol/pb"
 )
@@ -70,6 +71,9 @@ type worker struct {
 	mu          sync.Mutex
 	perspective *pb.RemoteReference // nil while not logged in
 
+	// The login's name and password, in the configured encoding.
+	loginName, loginPassword []byte
+
 	// minLoginSilence overrides the constant of that name, for tests.
 	minLoginSilence time.Duration
 }
@@ -90,6 +94,14 @@ func newWorker(cfg *config.Config, opts Options) (*worker, error) {
 	}
 	w.route = r
 	w.master = r.master.addr()
+	// The reference sends both in its unicode_encoding; what cannot be
+	// encoded is a configuration error, not a reason to retry.
+	if w.loginName, err = command.EncodeText(cfg.UnicodeEncoding, cfg.Name); err != nil {
+		return w, fmt.Errorf("the worker name: %w", err)
+	}
+	if w.loginPassword, err = command.EncodeText(cfg.UnicodeEncoding, cfg.Password); err != nil {
+		return w, fmt.Errorf("the password: %w", err)
+	}
 	w.bot = newBot(cfg, logger, version)
 	return w, nil
 }
@@ -208,7 +220,7 @@ func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
 
 	lctx, cancel := context.WithTimeout(ctx, loginTimeout)
 	silent := w.dropIfSilent(lctx, broker, w.loginSilence())
-	perspective, err := broker.Login(lctx, []byte(w.cfg.Name), []byte(w.cfg.Password), mind)
+	perspective, err := broker.Login(lctx, w.loginName, w.loginPassword, mind)
 	cancel()
 	if err != nil {
 		if <-silent {
