@@ -38,18 +38,6 @@ func stampBuilderMaster(t *testing.T) *mastertest.Master {
 	})
 }
 
-// buildSucceeds forces a build of b1 and fails the test unless it succeeds.
-func buildSucceeds(t *testing.T, ctx context.Context, m *mastertest.Master) {
-	t.Helper()
-	id, err := m.ForceBuild(ctx, "b1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := m.WaitBuild(ctx, id); err != nil || b.Results != mastertest.SUCCESS {
-		t.Fatalf("build = %+v, %v", b, err)
-	}
-}
-
 // waitFor polls check until it holds or ctx ends.
 func waitFor(t *testing.T, ctx context.Context, what string, check func() bool) {
 	t.Helper()
@@ -82,7 +70,7 @@ func TestReconnectAfterMasterRestart(t *testing.T) {
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)
 	}
-	buildSucceeds(t, ctx, m)
+	forceSuccess(t, ctx, m, "b1")
 
 	if err := m.StopProcess(); err != nil {
 		t.Fatal(err)
@@ -108,7 +96,7 @@ func TestReconnectAfterMasterRestart(t *testing.T) {
 	if w.Exited() {
 		t.Fatalf("the worker exited: %v", w.Err())
 	}
-	buildSucceeds(t, ctx, m)
+	forceSuccess(t, ctx, m, "b1")
 }
 
 func readLog(w *mastertest.WorkerProcess) string {
@@ -314,7 +302,7 @@ func TestSilentConnectionIsRedialled(t *testing.T) {
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)
 	}
-	buildSucceeds(t, ctx, m)
+	forceSuccess(t, ctx, m, "b1")
 }
 
 func TestMaxRetriesExitStatus(t *testing.T) {
@@ -476,7 +464,7 @@ func TestLogRotationKeepsTheOldLog(t *testing.T) {
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)
 	}
-	buildSucceeds(t, ctx, m)
+	forceSuccess(t, ctx, m, "b1")
 	rotated, _ := filepath.Glob(filepath.Join(w.Dir, "twistd-*.log"))
 	if len(rotated) != 1 {
 		t.Fatalf("rotated logs: %v, want the old log moved aside", rotated)
@@ -497,7 +485,7 @@ func TestNoLogRotate(t *testing.T) {
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)
 	}
-	buildSucceeds(t, ctx, m)
+	forceSuccess(t, ctx, m, "b1")
 	fi, err := os.Stat(w.LogPath())
 	if err != nil || fi.Size() <= 100 {
 		t.Fatalf("twistd.log: %v, %v", fi, err)
@@ -525,22 +513,8 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["env-worker"], f
 	if _, err := m.WaitWorkerConnected(ctx, "env-worker"); err != nil {
 		t.Fatal(err)
 	}
-	id, err := m.ForceBuild(ctx, "b1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := m.WaitBuild(ctx, id); err != nil || b.Results != mastertest.SUCCESS {
-		t.Fatalf("build = %+v, %v", b, err)
-	}
-	l, err := m.StepLog(ctx, id, "env", "stdio")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdio, err := m.StdioLog(ctx, l.LogID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := stdio.Stdout(); got != "pass=unset name=env-worker\n" {
+	id := forceSuccess(t, ctx, m, "b1")
+	if got := stepStdio(t, ctx, m, id, "env").Stdout(); got != "pass=unset name=env-worker\n" {
 		t.Errorf("the build saw %q; WORKERPASS must not reach it", got)
 	}
 	assertNoPassword(t, dir, "env-pw-42", "")

@@ -56,13 +56,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 		t.Errorf("version = %v", got)
 	}
 	// The master derives a build's properties from the worker info.
-	id, err := m.ForceBuild(ctx, "b1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := m.WaitBuild(ctx, id); err != nil || b.Results != mastertest.SUCCESS {
-		t.Fatalf("build = %+v, %v", b, err)
-	}
+	id := forceSuccess(t, ctx, m, "b1")
 	props, err := m.BuildProperties(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -74,14 +68,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 		t.Errorf("builddir property = %v, want %s", props["builddir"], filepath.Join(w.Dir, "b1"))
 	}
 	// Unlike the reference, the configured CPU count is what the master sees.
-	log, err := m.StepLog(ctx, id, "info", "stdio")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdio, err := m.StdioLog(ctx, log.LogID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stdio := stepStdio(t, ctx, m, id, "info")
 	if want := "3 posix " + w.Dir + "\n"; stdio.Stdout() != want {
 		t.Errorf("worker:numcpus/system/basedir = %q, want %q", stdio.Stdout(), want)
 	}

@@ -82,3 +82,31 @@ func normalize(text, basedir string) string {
 	}
 	return strings.Join(out, "")
 }
+
+// forceSuccess forces a build of builder and fails the test unless it
+// succeeds; it returns the build's id.
+func forceSuccess(t *testing.T, ctx context.Context, m *mastertest.Master, builder string) int {
+	t.Helper()
+	id, err := m.ForceBuild(ctx, builder, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := m.WaitBuild(ctx, id); err != nil || b.Results != mastertest.SUCCESS {
+		t.Fatalf("build of %s = %+v, %v; want SUCCESS", builder, b, err)
+	}
+	return id
+}
+
+// stepStdio returns the stdio log the master stored for a step of a build.
+func stepStdio(t *testing.T, ctx context.Context, m *mastertest.Master, buildID int, step string) mastertest.StdioLog {
+	t.Helper()
+	log, err := m.StepLog(ctx, buildID, step, "stdio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdio, err := m.StdioLog(ctx, log.LogID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdio
+}

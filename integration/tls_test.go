@@ -97,7 +97,7 @@ func TestTLSMasterWithTrustRoots(t *testing.T) {
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatalf("%v\nworker log:\n%s", err, w.log())
 	}
-	buildSucceeds(t, ctx, m)
+	forceSuccess(t, ctx, m, "b1")
 	if log := w.log(); !strings.Contains(log, "tls:127.0.0.1:"+port) {
 		t.Errorf("the log does not show the TLS connection:\n%s", log)
 	}

@@ -30,21 +30,8 @@ func modesOfBuild(t *testing.T, m *mastertest.Master) string {
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)
 	}
-	id, err := m.ForceBuild(ctx, "b1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := m.WaitBuild(ctx, id); err != nil || b.Results != mastertest.SUCCESS {
-		t.Fatalf("build: %+v, %v", b, err)
-	}
-	log, err := m.StepLog(ctx, id, "modes", "stdio")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdio, err := m.StdioLog(ctx, log.LogID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := forceSuccess(t, ctx, m, "b1")
+	stdio := stepStdio(t, ctx, m, id, "modes")
 	return stdio.Stdout()
 }
 
