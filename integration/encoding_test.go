@@ -97,22 +97,5 @@ func TestUnicodeEncodingMatchesReference(t *testing.T) {
 	}
 
 	_, want := runShellBuild(t, m, "reference")
-	for step, r := range want {
-		g := got[step]
-		if g.result != r.result {
-			t.Errorf("step %s: result %v, reference %v", step, g.result, r.result)
-		}
-		for _, stream := range []struct {
-			name      string
-			ours, ref string
-		}{
-			{"stdout", g.stdio.Stdout(), r.stdio.Stdout()},
-			{"stderr", g.stdio.Stderr(), r.stdio.Stderr()},
-			{"header", g.stdio.Header(), r.stdio.Header()},
-		} {
-			if o, p := normalize(stream.ours, ours.Dir), normalize(stream.ref, ref.Dir); o != p {
-				t.Errorf("step %s: %s differs from the reference\nours:\n%.2000s\nreference:\n%.2000s", step, stream.name, o, p)
-			}
-		}
-	}
+	compareWithReference(t, got, want, ours, ref)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,4 +110,58 @@ func stepStdio(t *testing.T, ctx context.Context, m *mastertest.Master, buildID 
 		t.Fatal(err)
 	}
 	return stdio
+}
+
+// startBoth starts a master with two workers, ours ("gw") and the Python
+// reference ("pw"), and waits for both to connect. Builders usually run one
+// factory twice, on builders "ours" and "reference".
+func startBoth(t *testing.T, builders string, forced ...string) (m *mastertest.Master, ours, ref *mastertest.WorkerProcess) {
+	t.Helper()
+	m = mastertest.Start(t, mastertest.Options{
+		Workers: []mastertest.WorkerSpec{
+			{Name: "gw", Password: "go-pass"},
+			{Name: "pw", Password: "py-pass"},
+		},
+		Builders:        builders,
+		ForceSchedulers: forced,
+	})
+	ours = startOurs(t, m, "gw", "go-pass")
+	ref = mastertest.RunReferenceWorker(t, m, "pw", "py-pass")
+	ctx := testContext(t)
+	for _, name := range []string{"gw", "pw"} {
+		if _, err := m.WaitWorkerConnected(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m, ours, ref
+}
+
+// compareWithReference compares, step by step, the results and the stdio
+// streams of a build on our worker with the same build on the reference,
+// once base directories and timings are normalised away. noStdout names
+// steps whose stdout differs by design and is checked elsewhere.
+func compareWithReference(t *testing.T, got, want map[string]stepOutcome, ours, ref *mastertest.WorkerProcess, noStdout ...string) {
+	t.Helper()
+	for step, r := range want {
+		g, ok := got[step]
+		if !ok {
+			t.Errorf("step %s: missing on our worker", step)
+			continue
+		}
+		if g.result != r.result {
+			t.Errorf("step %s: result %v, reference %v", step, g.result, r.result)
+		}
+		streams := []struct{ name, ours, ref string }{
+			{"stderr", g.stdio.Stderr(), r.stdio.Stderr()},
+			{"header", g.stdio.Header(), r.stdio.Header()},
+		}
+		if !slices.Contains(noStdout, step) {
+			streams = append(streams, struct{ name, ours, ref string }{"stdout", g.stdio.Stdout(), r.stdio.Stdout()})
+		}
+		for _, s := range streams {
+			if o, p := normalize(s.ours, ours.Dir), normalize(s.ref, ref.Dir); o != p {
+				t.Errorf("step %s: %s differs from the reference\nours:\n%.2000q\nreference:\n%.2000q", step, s.name, o, p)
+			}
+		}
+	}
 }

@@ -74,23 +74,10 @@ func TestShellOptionsMatchReference(t *testing.T) {
 		"ours":      fmt.Sprintf("bs-more-ours-%d-%d", os.Getpid(), time.Now().UnixNano()),
 		"reference": fmt.Sprintf("bs-more-ref-%d-%d", os.Getpid(), time.Now().UnixNano()),
 	}
-	m := mastertest.Start(t, mastertest.Options{
-		Workers: []mastertest.WorkerSpec{
-			{Name: "gw", Password: "go-pass"},
-			{Name: "pw", Password: "py-pass"},
-		},
-		Builders: fmt.Sprintf(moreShellSteps,
-			mastertest.PyString(markers["ours"]), mastertest.PyString(markers["reference"])),
-		ForceSchedulers: []string{"ours", "reference"},
-	})
-	ours := startOurs(t, m, "gw", "go-pass")
-	ref := mastertest.RunReferenceWorker(t, m, "pw", "py-pass")
+	m, ours, ref := startBoth(t, fmt.Sprintf(moreShellSteps,
+		mastertest.PyString(markers["ours"]), mastertest.PyString(markers["reference"])),
+		"ours", "reference")
 	ctx := testContext(t)
-	for _, name := range []string{"gw", "pw"} {
-		if _, err := m.WaitWorkerConnected(ctx, name); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	// Both builds at once: most of their time is spent waiting for kills.
 	ids := map[string]int{}
@@ -204,24 +191,7 @@ func TestShellOptionsMatchReference(t *testing.T) {
 	if want.build.Results != got.build.Results {
 		t.Errorf("build result %v, reference %v", got.build.Results, want.build.Results)
 	}
-	for step, r := range want.steps {
-		g := got.steps[step]
-		if g.result != r.result {
-			t.Errorf("step %s: result %v, reference %v", step, g.result, r.result)
-		}
-		streams := []struct{ name, ours, ref string }{
-			{"stderr", g.stdio.Stderr(), r.stdio.Stderr()},
-			{"header", g.stdio.Header(), r.stdio.Header()},
-		}
-		if step != "longline" && step != "maxtime" {
-			streams = append(streams, struct{ name, ours, ref string }{"stdout", g.stdio.Stdout(), r.stdio.Stdout()})
-		}
-		for _, s := range streams {
-			if o, p := normalize(s.ours, ours.Dir), normalize(s.ref, ref.Dir); o != p {
-				t.Errorf("step %s: %s differs from the reference\nours:\n%.1500q\nreference:\n%.1500q", step, s.name, o, p)
-			}
-		}
-	}
+	compareWithReference(t, got.steps, want.steps, ours, ref, "longline", "maxtime")
 	if want.logs["mylog"] != got.logs["mylog"] {
 		t.Errorf("logfile mylog %q, reference %q", got.logs["mylog"], want.logs["mylog"])
 	}

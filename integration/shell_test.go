@@ -70,22 +70,7 @@ func runShellBuild(t *testing.T, m *mastertest.Master, builder string) (masterte
 }
 
 func TestShellBuildsMatchReference(t *testing.T) {
-	m := mastertest.Start(t, mastertest.Options{
-		Workers: []mastertest.WorkerSpec{
-			{Name: "gw", Password: "go-pass"},
-			{Name: "pw", Password: "py-pass"},
-		},
-		Builders:        shellSteps,
-		ForceSchedulers: []string{"ours", "reference"},
-	})
-	ours := startOurs(t, m, "gw", "go-pass")
-	ref := mastertest.RunReferenceWorker(t, m, "pw", "py-pass")
-	ctx := testContext(t)
-	for _, name := range []string{"gw", "pw"} {
-		if _, err := m.WaitWorkerConnected(ctx, name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	m, ours, ref := startBoth(t, shellSteps, "ours", "reference")
 
 	build, got := runShellBuild(t, m, "ours")
 	if build.Results != mastertest.FAILURE {
@@ -133,23 +118,5 @@ func TestShellBuildsMatchReference(t *testing.T) {
 	if refBuild.Results != build.Results {
 		t.Errorf("build result %v, reference %v", build.Results, refBuild.Results)
 	}
-	for step, r := range want2 {
-		g := got[step]
-		if g.result != r.result {
-			t.Errorf("step %s: result %v, reference %v", step, g.result, r.result)
-		}
-		for _, stream := range []struct {
-			name      string
-			ours, ref string
-		}{
-			{"stdout", g.stdio.Stdout(), r.stdio.Stdout()},
-			{"stderr", g.stdio.Stderr(), r.stdio.Stderr()},
-			{"header", g.stdio.Header(), r.stdio.Header()},
-		} {
-			o, p := normalize(stream.ours, ours.Dir), normalize(stream.ref, ref.Dir)
-			if o != p {
-				t.Errorf("step %s: %s differs from the reference\nours:\n%.2000s\nreference:\n%.2000s", step, stream.name, o, p)
-			}
-		}
-	}
+	compareWithReference(t, got, want2, ours, ref)
 }

@@ -189,27 +189,6 @@ func runBuild(t *testing.T, m *mastertest.Master, builder string) buildOutcome {
 	return o
 }
 
-func startBoth(t *testing.T, builders string, forced ...string) (m *mastertest.Master, ours, ref *mastertest.WorkerProcess) {
-	t.Helper()
-	m = mastertest.Start(t, mastertest.Options{
-		Workers: []mastertest.WorkerSpec{
-			{Name: "gw", Password: "go-pass"},
-			{Name: "pw", Password: "py-pass"},
-		},
-		Builders:        builders,
-		ForceSchedulers: forced,
-	})
-	ours = startOurs(t, m, "gw", "go-pass")
-	ref = mastertest.RunReferenceWorker(t, m, "pw", "py-pass")
-	ctx := testContext(t)
-	for _, name := range []string{"gw", "pw"} {
-		if _, err := m.WaitWorkerConnected(ctx, name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return m, ours, ref
-}
-
 func TestTransferStepsMatchReference(t *testing.T) {
 	m, ours, ref := startBoth(t, transferSteps, "ours", "reference")
 	payload := pseudoRandom(300_000, 1) // several blocks of 16 KiB
