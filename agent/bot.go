@@ -242,16 +242,6 @@ func (b *bot) reportLeftoverDirs(wanted map[string]bool) {
 	}
 }
 
-// stopCommands ends every running command silently: the connection that
-// would have carried their output is gone.
-func (b *bot) stopCommands(why string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, bl := range b.builders {
-		bl.stop(why)
-	}
-}
-
 // builder is one of the master's builders on this worker: a directory and
 // at most one running command.
 type builder struct {

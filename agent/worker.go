@@ -203,9 +203,6 @@ func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
 		return false, fmt.Errorf("opening PB with %s: %w", w.master, err)
 	}
 	defer broker.Close()
-	// Dropping the connection must stop its commands: their output has
-	// nowhere to go, and the master has already failed their steps.
-	defer w.bot.stopCommands("connection lost")
 
 	var shutdownOnce sync.Once
 	shutdown := make(chan struct{})
