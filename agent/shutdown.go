@@ -54,10 +54,8 @@ func (w *worker) serveShutdownRequests(ctx context.Context, requests <-chan stri
 // are done, or stops the run if there is no master to ask.
 func (w *worker) requestShutdown(ctx context.Context, reason string, stop context.CancelCauseFunc) {
 	w.log.Info("Initiating shutdown because " + reason)
-	w.mu.Lock()
-	p := w.perspective
-	w.mu.Unlock()
-	if p == nil {
+	s := w.session()
+	if s == nil {
 		w.log.Info("No active connection, shutting down NOW")
 		stop(errShutdownNow)
 		return
@@ -68,7 +66,7 @@ func (w *worker) requestShutdown(ctx context.Context, reason string, stop contex
 	go func() {
 		cctx, cancel := context.WithTimeout(ctx, loginTimeout)
 		defer cancel()
-		if _, err := p.Call(cctx, "shutdown"); err != nil && ctx.Err() == nil {
+		if err := s.requestShutdown(cctx); err != nil && ctx.Err() == nil {
 			w.log.Warn("the master did not take the shutdown request; the worker keeps running", "err", err)
 		}
 	}()

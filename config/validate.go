@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/buildslave/buildslave/agent/command"
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // Protocols a worker can speak to its master.
@@ -78,7 +78,7 @@ func (c *Config) Validate() error {
 	if c.LogSize < 1 {
 		bad("log_size %d is not a positive number of bytes", c.LogSize)
 	}
-	if err := command.CheckEncoding(c.UnicodeEncoding); err != nil {
+	if err := pytext.Check(c.UnicodeEncoding); err != nil {
 		bad("%v", err)
 	}
 	if c.Umask != nil && (*c.Umask < 0 || *c.Umask > MaxUmask) {

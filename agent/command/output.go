@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/buildslave/buildslave/internal/pytext"
 	"maps"
 	"slices"
 	"strings"
@@ -35,7 +36,7 @@ type Output struct {
 	sink Sink
 	// codec decodes what commands write (stdout, stderr, log files); the
 	// header is the worker's own text, always UTF-8.
-	codec textCodec
+	codec pytext.Codec
 	// ctx bounds the sends the buffer triggers by itself (full, timer):
 	// they happen inside Stdout and friends, which take no context.
 	ctx     context.Context
@@ -74,7 +75,7 @@ func (k streamKey) sortName() string {
 }
 
 type stream struct {
-	dec   textDecoder
+	dec   pytext.Decoder
 	lines lineFinder
 }
 
@@ -115,17 +116,17 @@ func newOutput(ctx context.Context, sink Sink, size int, timeout time.Duration) 
 // decodeOutputWith makes the command's output (stdout, stderr, log files)
 // be decoded with codec instead of UTF-8. It must be called before any of
 // that output is added.
-func (o *Output) decodeOutputWith(codec textCodec) {
+func (o *Output) decodeOutputWith(codec pytext.Codec) {
 	o.mu.Lock()
 	o.codec = codec
 	o.mu.Unlock()
 }
 
-func (o *Output) decoderFor(k streamKey) textDecoder {
+func (o *Output) decoderFor(k streamKey) pytext.Decoder {
 	if k.key == "header" {
-		return new(utf8Decoder)
+		return pytext.NewUTF8Decoder()
 	}
-	return o.codec.newDecoder()
+	return o.codec.NewDecoder()
 }
 
 // Header adds text to the header stream, the worker's own remarks.
@@ -197,7 +198,7 @@ func (o *Output) Finish(ctx context.Context) error {
 	var batches [][]Update
 	for _, k := range keys {
 		st := o.streams[k]
-		text := st.lines.append(st.dec.flush())
+		text := st.lines.append(st.dec.Flush())
 		text += st.lines.flush()
 		batches = o.bufferTextLocked(batches, k, text)
 	}
@@ -225,7 +226,7 @@ func (o *Output) addText(k streamKey, text string) {
 		st = &stream{dec: o.decoderFor(k)}
 		o.streams[k] = st
 	}
-	lines := st.lines.append(st.dec.decode(text))
+	lines := st.lines.append(st.dec.Decode(text))
 	o.deliver(o.ctx, o.bufferTextLocked(nil, k, lines))
 }
 
