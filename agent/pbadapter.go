@@ -265,15 +265,14 @@ func (p *pbBuilder) startCommand(ctx context.Context, args []any) error {
 	return nil
 }
 
-// commandFailure gives command errors the Python classes the master knows.
+// commandFailure gives the errors of starting a command the Python
+// classes the master knows.
 func commandFailure(err error) error {
 	var unknown *command.UnknownCommandError
-	if errors.As(err, &unknown) {
-		return pb.NewFailure("buildbot_worker.base.UnknownCommand", err.Error(), pb.TypePBError)
-	}
 	var missing *command.MissingArgsError
-	if errors.As(err, &missing) {
-		return pb.NewFailure("builtins.ValueError", err.Error())
+	if errors.As(err, &unknown) || errors.As(err, &missing) {
+		e := pythonException(err)
+		return pb.NewFailure(e.Class, e.Value, e.Bases...)
 	}
 	return err
 }

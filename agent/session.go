@@ -36,6 +36,9 @@ type loginParams struct {
 	name     string // the worker name as configured, for messages
 	username []byte // the name and the password in the configured encoding
 	password []byte
+	// passwordText is the password as configured, for protocols that send
+	// it as UTF-8 whatever the encoding (msgpack).
+	passwordText string
 	// silence is how long the master may say nothing while the login is
 	// in progress before the connection is dropped as dead.
 	silence time.Duration

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/buildslave/buildslave/config"
@@ -63,8 +64,11 @@ type worker struct {
 	// The login's name and password, in the configured encoding.
 	loginName, loginPassword []byte
 
-	// minLoginSilence overrides the constant of that name, for tests.
+	// minLoginSilence and quietPeriod override the constants of those
+	// names, for tests.
 	minLoginSilence time.Duration
+	quietPeriod     time.Duration
+	waitingQuiet    atomic.Bool // a shutdown waits for a quiet period
 }
 
 func newWorker(cfg *config.Config, opts Options) (*worker, error) {
@@ -198,13 +202,14 @@ func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
 	}
 	w.log.Info("connected to the master's port", "master", w.route.String(), "after", time.Since(started).Round(time.Millisecond).String())
 	s, err := w.proto.login(ctx, conn, loginParams{
-		master:   w.master,
-		name:     w.cfg.Name,
-		username: w.loginName,
-		password: w.loginPassword,
-		silence:  w.loginSilence(),
-		bot:      w.bot,
-		log:      w.log,
+		master:       w.master,
+		name:         w.cfg.Name,
+		username:     w.loginName,
+		password:     w.loginPassword,
+		passwordText: w.cfg.Password,
+		silence:      w.loginSilence(),
+		bot:          w.bot,
+		log:          w.log,
 	})
 	if err != nil {
 		return false, err

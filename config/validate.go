@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/buildslave/buildslave/internal/pytext"
@@ -52,7 +53,13 @@ func (c *Config) Validate() error {
 		bad("port %d is out of range 1..65535", c.MasterPort)
 	}
 	switch c.Protocol {
-	case ProtocolPB, ProtocolMsgpack:
+	case ProtocolPB:
+	case ProtocolMsgpack:
+		// The name travels in HTTP Basic credentials, "name:password".
+		if strings.Contains(c.Name, ":") {
+			bad("workername %q contains ':', which protocol %q cannot carry (its login is HTTP Basic name:password): choose another name or use protocol %q",
+				c.Name, ProtocolMsgpack, ProtocolPB)
+		}
 	default:
 		bad("protocol %q is not one of %q, %q", c.Protocol, ProtocolPB, ProtocolMsgpack)
 	}

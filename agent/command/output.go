@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/buildslave/buildslave/internal/pytext"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +43,8 @@ type Output struct {
 	ctx     context.Context
 	size    int
 	timeout time.Duration
+	maxLine int            // longest line content; 0: maxLineRunes
+	newline *regexp.Regexp // nil: the reference's newline_re, built in
 
 	mu       sync.Mutex
 	streams  map[streamKey]*stream
@@ -101,6 +104,59 @@ func (it *item) update() Update {
 // while text is being added; Flush and Finish use their own context.
 func NewOutput(ctx context.Context, sink Sink) *Output {
 	return newOutput(ctx, sink, bufferSize, bufferTimeout)
+}
+
+// DefaultNewlineRE is the reference's newline_re, which msgpack masters
+// send in set_worker_settings; the Output implements it without a
+// regular expression (Go's have no lookahead for its "\r(?=.)").
+const DefaultNewlineRE = `(\r\n|\r(?=.)|\033\[u|\033\[[0-9]+;[0-9]+[Hf]|\033\[2J|\x08+)`
+
+// OutputSettings are the output parameters a master may set (msgpack's
+// set_worker_settings). A zero field means the reference's default, which
+// PB masters always get: 64 KiB buffers, 5 s, lines of 4096 characters
+// with their newline, DefaultNewlineRE.
+type OutputSettings struct {
+	BufferSize    int           // units (COMMANDS.md §1.4) that fill a buffer
+	BufferTimeout time.Duration // how long the first buffered item waits
+	MaxLineLength int           // longest line, counting its newline
+	NewlineRE     string        // a Python regular expression
+}
+
+// Check reports whether the settings can be used. A NewlineRE other than
+// DefaultNewlineRE must be valid in Go's syntax (RE2, which lacks Python's
+// lookarounds and backreferences).
+func (s OutputSettings) Check() error {
+	if s.BufferSize < 0 || s.BufferTimeout < 0 || s.MaxLineLength < 0 || s.MaxLineLength == 1 {
+		return fmt.Errorf("output settings out of range: buffer_size %d, buffer_timeout %v, max_line_length %d",
+			s.BufferSize, s.BufferTimeout, s.MaxLineLength)
+	}
+	_, err := s.newlineRE()
+	return err
+}
+
+func (s OutputSettings) newlineRE() (*regexp.Regexp, error) {
+	if s.NewlineRE == "" || s.NewlineRE == DefaultNewlineRE {
+		return nil, nil
+	}
+	re, err := regexp.Compile(s.NewlineRE)
+	if err != nil {
+		return nil, fmt.Errorf("newline_re %q is not a regular expression this worker can use: %w", s.NewlineRE, err)
+	}
+	return re, nil
+}
+
+// NewOutputWith is NewOutput with the master's output settings; settings
+// that do not Check fall back to the defaults.
+func NewOutputWith(ctx context.Context, sink Sink, s OutputSettings) *Output {
+	o := newOutput(ctx, sink, cmp.Or(s.BufferSize, bufferSize), cmp.Or(s.BufferTimeout, bufferTimeout))
+	if s.Check() != nil {
+		return o
+	}
+	if s.MaxLineLength > 1 {
+		o.maxLine = s.MaxLineLength - 1
+	}
+	o.newline, _ = s.newlineRE()
+	return o
 }
 
 func newOutput(ctx context.Context, sink Sink, size int, timeout time.Duration) *Output {
@@ -223,7 +279,7 @@ func (o *Output) addText(k streamKey, text string) {
 	}
 	st := o.streams[k]
 	if st == nil {
-		st = &stream{dec: o.decoderFor(k)}
+		st = &stream{dec: o.decoderFor(k), lines: lineFinder{max: o.maxLine, newline: o.newline}}
 		o.streams[k] = st
 	}
 	lines := st.lines.append(st.dec.Decode(text))
