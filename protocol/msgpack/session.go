@@ -185,9 +185,17 @@ func (s *Session) Err() error {
 }
 
 // end ends the session once, with err as the reason every pending request
-// and every later call fail with.
+// and every later call fail with, and drops the connection.
 func (s *Session) end(err error) {
+	s.settle(err)
+	s.ws.CloseNow()
+}
+
+// settle records the end and fails what is pending; it reports whether this
+// call was the one that ended the session.
+func (s *Session) settle(err error) (first bool) {
 	s.endOnce.Do(func() {
+		first = true
 		s.mu.Lock()
 		s.err = err
 		pending := s.pending
@@ -197,17 +205,16 @@ func (s *Session) end(err error) {
 		for _, p := range pending {
 			p.finish(nil, err)
 		}
-		s.ws.CloseNow()
 	})
+	return first
 }
 
 // Close sends a Close frame (waiting at most a second for the master's
 // answer), closes the connection and fails what is pending with ErrClosed.
 func (s *Session) Close() error {
-	select {
-	case <-s.done:
+	if !s.settle(ErrClosed) {
+		s.ws.CloseNow()
 		return nil
-	default:
 	}
 	polite := make(chan struct{})
 	go func() {
@@ -218,7 +225,7 @@ func (s *Session) Close() error {
 	case <-polite:
 	case <-time.After(closeWait):
 	}
-	s.end(ErrClosed)
+	s.ws.CloseNow()
 	return nil
 }
 
