@@ -296,6 +296,13 @@ func (s *Session) read(ctx context.Context, queue chan<- *Request) error {
 
 // readFailed ends the session after a failed read and says why for Serve.
 func (s *Session) readFailed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		s.end(ErrClosed)
+		if errors.Is(s.err, ErrClosed) {
+			return ctx.Err()
+		}
+		return s.err
+	}
 	select {
 	case <-s.done:
 		if errors.Is(s.err, ErrClosed) {
@@ -303,10 +310,6 @@ func (s *Session) readFailed(ctx context.Context, err error) error {
 		}
 		return s.err
 	default:
-	}
-	if ctx.Err() != nil {
-		s.end(ErrClosed)
-		return ctx.Err()
 	}
 	if status := websocket.CloseStatus(err); status != -1 {
 		err = fmt.Errorf("the master closed the WebSocket (status %d)", status)
@@ -334,6 +337,12 @@ func (s *Session) serveOne(ctx context.Context, h Handler, req *Request) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.ws.Write(ctx, websocket.MessageBinary, b); err != nil {
+		if ctx.Err() != nil {
+			// Serve is ending: either the connection is already lost
+			// (and the session ended so) or Serve's ctx was cancelled.
+			s.end(ErrClosed)
+			return
+		}
 		s.end(&lostError{cause: fmt.Errorf("writing the response to %s: %w", req.Op, err)})
 	}
 }
