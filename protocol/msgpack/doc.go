@@ -13,7 +13,8 @@
 //
 //	type Pair struct { Key string; Value any }
 //	type Map []Pair
-//	func (m Map) Get(key string) (any, bool)
+//	func (m Map) Get(key string) (any, bool)           // the first pair with key
+//	func (m Map) Has(key string) bool
 //	func (m Map) String(key string) (string, bool)   // str values only
 //	func (m Map) Int(key string) (int64, bool)       // any integer that fits
 //	func (m Map) Map(key string) (Map, bool)
@@ -26,15 +27,19 @@
 //	}
 //	func Decode(b []byte, lim Limits) (Map, error) // exactly one map, nothing after it
 //	func Encode(m Map) ([]byte, error)
+//	type DecodeError struct { Offset int; Msg string }
+//	type EncodeError struct { Path string; Msg string } // Path like "message.args[1]"
 //
 // Decode never panics, whatever the bytes; it refuses (with a *DecodeError)
 // trailing bytes, a top level that is not a map, map keys that are not str,
 // str that is not UTF-8, lengths beyond the input, and anything beyond lim.
 // Encode packs as msgpack-python does (use_bin_type): string→str (an invalid
-// UTF-8 string is an error, never a frame the master would drop), []byte→bin,
-// ints in their smallest form, floats as float64, Map in its order,
-// map[string]any (and other string-keyed maps) with sorted keys, slices and
-// arrays as arrays; unsupported types are an error.
+// UTF-8 string is an error, never a frame the master would drop), []byte→bin
+// (nil too: an empty bin), ints in their smallest form, floats as float64,
+// Map in its order, map[string]any (and other string-keyed maps) with sorted
+// keys, slices and arrays as arrays, named types by their kind; anything
+// else (and self-reference deeper than 100) is an *EncodeError. A decoded
+// float32 comes back as float64 (msgpack-python never writes float32).
 //
 // Sessions.
 //
@@ -42,6 +47,7 @@
 //	    Name, Password string       // sent as Authorization: Basic; a Name containing ':' is refused
 //	    Host           string       // authority for the URL and Host header; default conn.RemoteAddr()
 //	    Path           string       // default "/"; a missing leading '/' is added
+//	    UserAgent      string       // default "buildslave"
 //	    MaxMessageSize int64        // largest message accepted from the master (default 64 MiB)
 //	    Window         int          // most worker requests awaiting a response (default 64)
 //	    Limits         Limits
@@ -61,7 +67,8 @@
 //	    Seq    int64
 //	    Fields Map // every key but op and seq_number, in wire order
 //	}
-//	var ErrUnknownOp = errors.New(...)
+//	type HandlerFunc func(ctx context.Context, req *Request) (any, error)
+//	var ErrUnknownOp = errors.New("msgpack: unknown op")
 //
 //	func (s *Session) Serve(ctx context.Context, h Handler) error
 //	func (s *Session) Send(ctx context.Context, op string, fields Map) (*Pending, error)
@@ -69,6 +76,7 @@
 //	func (s *Session) Ping(ctx context.Context) error
 //	func (s *Session) Close() error
 //	func (s *Session) Done() <-chan struct{}
+//	func (s *Session) Err() error // nil while running; ErrClosed or ErrConnectionLost after
 //
 //	type Pending struct { Op string; Seq int64 }
 //	func (p *Pending) Done() <-chan struct{}
@@ -82,7 +90,6 @@
 //	var ErrLoginRefused = errors.New("msgpack: login refused")    // *LoginRefusedError Is this
 //	var ErrConnectionLost = errors.New("msgpack: connection lost")
 //	var ErrClosed = errors.New("msgpack: session closed")
-//	type DecodeError struct { Offset int; Msg string }
 //
 // # Contract
 //
@@ -104,23 +111,32 @@
 // always handled before an interrupt_command that follows it. A handler
 // should return promptly (start_command answers once the command started);
 // while it runs, at most 256 further requests are queued, after which the
-// reader waits. h's ctx ends when the session ends. Messages without op or
+// reader waits (and reads no responses either: a handler waiting on the
+// master while the master floods requests would stall; the real master
+// sends a few at a time and waits for their answers). h's ctx ends when the session ends. Messages without op or
 // seq_number, text frames, undecodable messages and responses to no pending
 // request are logged and dropped; the connection stays up, as with the
-// reference worker.
+// reference worker. A message larger than MaxMessageSize ends the
+// connection (the library closes it with status 1009): it cannot be skipped
+// without reading it.
 //
-// Send numbers the request (a counter from 0 per session) and writes it; it
-// returns once the message is on the wire, so two Sends from one goroutine
-// reach the master in that order (update before complete). It blocks while
-// Window requests await responses, until ctx ends. Responses are matched by
-// seq_number in any order. Pending.Wait gives the result, a *RemoteError for
-// is_exception, or, if the session ends first, an error wrapping
-// ErrConnectionLost (or ErrClosed after Close). Cancelling Wait's ctx
+// Send numbers the request (a counter from 0 per session) and writes it as
+// {op, fields..., seq_number}, the reference worker's layout (so fields for
+// update/complete are {args, command_id}); it returns once the message is
+// written, so two Sends from one goroutine reach the master in that order
+// (update before complete). ctx bounds only the wait for a window slot
+// (Window requests awaiting responses); the write itself runs under the
+// session, since a write cut short would corrupt the stream, and a write
+// that cannot finish (a silenced peer) is ended by Ping or Close. Responses
+// are matched by seq_number in any order. Pending.Wait gives the result, a
+// *RemoteError for is_exception, or, if the session ends first, an error
+// wrapping ErrConnectionLost (ErrClosed after Close or a cancelled Serve). Cancelling Wait's ctx
 // abandons the wait, not the request: its window slot is freed when the
 // response arrives or the session ends. Call is Send then Wait.
 //
 // Ping sends a WebSocket ping and waits for its pong until ctx ends (the
 // reply deadline); it needs Serve to be running, since pongs are read by it.
+// The master's own pings are answered by the library.
 // A ping that is not answered in time closes the session, so a half-open
 // connection ends Serve with ErrConnectionLost. The Debian 3.7 master (autobahn)
 // answers pings.

@@ -68,8 +68,12 @@ func (f HandlerFunc) ServeMsgpack(ctx context.Context, req *Request) (any, error
 
 // Session is one logged-in WebSocket connection to a master.
 type Session struct {
-	ws     *websocket.Conn
-	opts   Options
+	ws   *websocket.Conn
+	opts Options
+	// ctx lives as long as the session: writes run under it, not under a
+	// caller's ctx, because a write cut short would break the framing.
+	ctx    context.Context
+	cancel context.CancelFunc
 	log    *slog.Logger
 	window chan struct{}
 
@@ -128,6 +132,7 @@ func Open(ctx context.Context, conn net.Conn, opts Options) (*Session, error) {
 		DisableCompression: true,
 		TLSNextProto:       map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}
+	defer transport.CloseIdleConnections()
 	client := &http.Client{
 		Transport: transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -160,8 +165,11 @@ func Open(ctx context.Context, conn net.Conn, opts Options) (*Session, error) {
 		return nil, &HandshakeError{Err: err}
 	}
 	ws.SetReadLimit(opts.MaxMessageSize)
+	sctx, cancel := context.WithCancel(context.Background())
 	return &Session{
 		ws:      ws,
+		ctx:     sctx,
+		cancel:  cancel,
 		opts:    opts,
 		log:     log,
 		window:  make(chan struct{}, opts.Window),
@@ -202,6 +210,7 @@ func (s *Session) settle(err error) (first bool) {
 		s.pending = nil
 		s.mu.Unlock()
 		close(s.done)
+		s.cancel()
 		for _, p := range pending {
 			p.finish(nil, err)
 		}
@@ -428,9 +437,7 @@ func (s *Session) Send(ctx context.Context, op string, fields Map) (*Pending, er
 	s.pending[p.Seq] = p
 	s.mu.Unlock()
 	s.nextSeq++
-	if err := s.ws.Write(ctx, websocket.MessageBinary, b); err != nil {
-		// A write cut short may have left half a frame: the connection
-		// cannot be trusted any more.
+	if err := s.ws.Write(s.ctx, websocket.MessageBinary, b); err != nil {
 		s.end(&lostError{cause: fmt.Errorf("writing %s: %w", op, err)})
 		return nil, s.Err()
 	}
