@@ -642,3 +642,51 @@ func TestPing(t *testing.T) {
 		}
 	})
 }
+
+// TestHandlerFailuresAreAnswered: a handler that panics or returns a result
+// that cannot go on the wire still gets the master an is_exception answer,
+// and the session stays up.
+func TestHandlerFailuresAreAnswered(t *testing.T) {
+	answers := make(chan []Map, 1)
+	addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) {
+		send(ctx, t, c, Map{{"op", "get_worker_info"}, {"seq_number", 0}})
+		send(ctx, t, c, Map{{"op", "print"}, {"message", "boom"}, {"seq_number", 1}})
+		send(ctx, t, c, Map{{"op", "keepalive"}, {"seq_number", 2}})
+		var got []Map
+		for range 3 {
+			m, err := recv(ctx, c)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got = append(got, m)
+		}
+		answers <- got
+		c.Read(ctx)
+	})
+	serving(t, addr, Options{}, HandlerFunc(func(_ context.Context, r *Request) (any, error) {
+		switch r.Op {
+		case "get_worker_info":
+			return Map{{"host", "bad\xffutf8"}}, nil
+		case "print":
+			panic("handler bug")
+		}
+		return nil, nil
+	}))
+	var got []Map
+	select {
+	case got = <-answers:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answers")
+	}
+	for i, m := range got[:2] {
+		text, _ := m.String("result")
+		if !m.Has("is_exception") || text == "" {
+			t.Errorf("answer %d: %v", i, m)
+		}
+		t.Logf("answer %d: %s", i, text)
+	}
+	if got[2].Has("is_exception") {
+		t.Errorf("keepalive after the failures: %v", got[2])
+	}
+}
