@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -688,5 +689,37 @@ func TestHandlerFailuresAreAnswered(t *testing.T) {
 	}
 	if got[2].Has("is_exception") {
 		t.Errorf("keepalive after the failures: %v", got[2])
+	}
+}
+
+// TestUpgradeHasTheReferenceHeaders compares our upgrade request with the
+// reference worker's captured one (msgpack_badpw): the same header fields,
+// and the same Authorization for the same credentials.
+func TestUpgradeHasTheReferenceHeaders(t *testing.T) {
+	ref, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(readDump(t, "msgpack_badpw.worker_to_master.hex"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refUser, refPass, _ := ref.BasicAuth()
+	got := make(chan *http.Request, 1)
+	addr := rawMaster(t, func(_ net.Conn, _ *bufio.Reader, r *http.Request) { got <- r }, false)
+	open(t, addr, Options{Name: refUser, Password: refPass})
+	ours := <-got
+	names := func(h http.Header) []string {
+		var out []string
+		for k := range h {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if a, b := names(ours.Header), names(ref.Header); !reflect.DeepEqual(a, b) {
+		t.Errorf("header fields\n ours %v\n  ref %v", a, b)
+	}
+	if a, b := ours.Header.Get("Authorization"), ref.Header.Get("Authorization"); a != b {
+		t.Errorf("Authorization %q, reference %q", a, b)
+	}
+	if ours.URL.Path != ref.URL.Path || ours.Method != ref.Method || ours.Proto != ref.Proto {
+		t.Errorf("request line %s %s %s, reference %s %s %s", ours.Method, ours.URL, ours.Proto, ref.Method, ref.URL, ref.Proto)
 	}
 }
