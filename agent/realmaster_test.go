@@ -89,7 +89,27 @@ func runAgent(t *testing.T, m *mastertest.Master, name, password string, tweak f
 	return w
 }
 
-func TestAgentRunsShellBuild(t *testing.T) {
+// overProtocol sets a worker's protocol and the master's port for it.
+func overProtocol(m *mastertest.Master, protocol string) func(*config.Config) {
+	return func(c *config.Config) {
+		c.Protocol = protocol
+		c.MasterPort = m.MsgpackPort()
+		if protocol == config.ProtocolPB {
+			c.MasterPort = m.PBPort()
+		}
+	}
+}
+
+// forEachProtocol runs test once per worker protocol.
+func forEachProtocol(t *testing.T, test func(t *testing.T, protocol string)) {
+	for _, p := range mastertest.Protocols {
+		t.Run(p, func(t *testing.T) { test(t, p) })
+	}
+}
+
+func TestAgentRunsShellBuild(t *testing.T) { forEachProtocol(t, testAgentRunsShellBuild) }
+
+func testAgentRunsShellBuild(t *testing.T, protocol string) {
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "pass1"}},
 		Builders: `
@@ -100,7 +120,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 `,
 		ForceSchedulers: []string{"b1"},
 	})
-	runAgent(t, m, "w1", "pass1", nil)
+	runAgent(t, m, "w1", "pass1", overProtocol(m, protocol))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	wk, err := m.WaitWorkerConnected(ctx, "w1")
@@ -157,6 +177,10 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 }
 
 func TestAgentWrongPasswordRetriesThenGivesUp(t *testing.T) {
+	forEachProtocol(t, testAgentWrongPasswordRetriesThenGivesUp)
+}
+
+func testAgentWrongPasswordRetriesThenGivesUp(t *testing.T, protocol string) {
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "pass1"}},
 		Builders: `
@@ -164,7 +188,10 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=u
 `,
 		ForceSchedulers: []string{"b1"},
 	})
-	w := runAgent(t, m, "w1", "not-the-password", func(c *config.Config) { c.MaxRetries = 2 })
+	w := runAgent(t, m, "w1", "not-the-password", func(c *config.Config) {
+		overProtocol(m, protocol)(c)
+		c.MaxRetries = 2
+	})
 	select {
 	case err := <-w.done:
 		w.done <- err // for the cleanup

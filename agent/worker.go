@@ -188,8 +188,10 @@ func protocolFor(name string) (wireProtocol, error) {
 	switch name {
 	case "", config.ProtocolPB:
 		return pbProtocol{}, nil
+	case config.ProtocolMsgpack:
+		return msgpackProtocol{}, nil
 	}
-	return nil, fmt.Errorf("protocol %q is not supported: use %q", name, config.ProtocolPB)
+	return nil, fmt.Errorf("protocol %q is not one of %q, %q", name, config.ProtocolPB, config.ProtocolMsgpack)
 }
 
 // connectOnce runs one connection from dial to end. connected says whether

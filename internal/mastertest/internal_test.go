@@ -68,9 +68,11 @@ func TestMasterConfigLoopbackOnly(t *testing.T) {
 		ForceSchedulers: []string{"b 1"},
 		ExtraConfig:     "# EXTRA\n",
 	}
-	cfg := masterConfig(opts, 1111, 2222, forceSchedulerNames(opts.ForceSchedulers))
+	cfg := masterConfig(opts, ports{pb: 1111, http: 2222, msgpack: 3333}, forceSchedulerNames(opts.ForceSchedulers))
 	for _, want := range []string{
 		`'tcp:1111:interface=127.0.0.1'`,
+		`'msgpack_experimental_v7': {'port': 3333}`,
+		`self.portstr = portstr + ':interface=127.0.0.1'`,
 		`'port': 'tcp:2222:interface=127.0.0.1'`,
 		`worker.Worker("w1", "p'w", max_builds=2)`,
 		`worker.Worker("w2", "x", max_builds=None)`,

@@ -75,13 +75,14 @@ type Options struct {
 // Master is a running Buildbot master with its PB port and REST API bound to
 // 127.0.0.1. Its methods are safe for concurrent use.
 type Master struct {
-	dir      string
-	removeOK bool // dir is ours to remove on Close
-	pbPort   int
-	httpPort int
-	forces   map[string]string // builder name -> force scheduler name
-	proc     *Process
-	client   *http.Client
+	dir         string
+	removeOK    bool // dir is ours to remove on Close
+	pbPort      int
+	httpPort    int
+	msgpackPort int
+	forces      map[string]string // builder name -> force scheduler name
+	proc        *Process
+	client      *http.Client
 
 	closeOnce sync.Once
 	closeErr  error
@@ -153,17 +154,20 @@ func newMaster(ctx context.Context, opts Options, pickPorts func(n int) ([]int, 
 	}
 }
 
+// ports are the master's listening ports.
+type ports struct{ pb, http, msgpack int }
+
 // errPortInUse marks a start that failed because a port was taken.
 var errPortInUse = errors.New("port already in use")
 
 // start makes one attempt at starting the master on fresh ports.
 func (m *Master) start(ctx context.Context, buildbot string, opts Options, pickPorts func(int) ([]int, error)) error {
-	ports, err := pickPorts(2)
+	picked, err := pickPorts(3)
 	if err != nil {
 		return err
 	}
-	m.pbPort, m.httpPort = ports[0], ports[1]
-	if err := writeMasterFiles(m.dir, opts, m.pbPort, m.httpPort, m.forces); err != nil {
+	m.pbPort, m.httpPort, m.msgpackPort = picked[0], picked[1], picked[2]
+	if err := writeMasterFiles(m.dir, opts, ports{pb: m.pbPort, http: m.httpPort, msgpack: m.msgpackPort}, m.forces); err != nil {
 		return err
 	}
 
@@ -253,6 +257,28 @@ func (m *Master) PBAddr() string { return net.JoinHostPort("127.0.0.1", strconv.
 
 // PBPort returns the port the master accepts workers on.
 func (m *Master) PBPort() int { return m.pbPort }
+
+// MsgpackAddr returns the address of the master's msgpack_experimental_v7
+// (WebSocket) port, "127.0.0.1:PORT".
+func (m *Master) MsgpackAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(m.msgpackPort))
+}
+
+// MsgpackPort returns the port of the msgpack_experimental_v7 protocol.
+func (m *Master) MsgpackPort() int { return m.msgpackPort }
+
+// Protocols are the worker protocols every Master serves, as a worker's
+// --protocol names them.
+var Protocols = []string{"pb", "msgpack_experimental_v7"}
+
+// WorkerAddr returns the address workers of protocol (one of Protocols)
+// connect to.
+func (m *Master) WorkerAddr(protocol string) string {
+	if protocol == "msgpack_experimental_v7" {
+		return m.MsgpackAddr()
+	}
+	return m.PBAddr()
+}
 
 // URL returns the base URL of the web server, "http://127.0.0.1:PORT/".
 func (m *Master) URL() string { return fmt.Sprintf("http://127.0.0.1:%d/", m.httpPort) }

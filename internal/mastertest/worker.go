@@ -24,6 +24,9 @@ type WorkerConfig struct {
 	Password string
 	// CreateArgs are extra create-worker options, e.g. "--keepalive=10".
 	CreateArgs []string
+	// Protocol is the worker protocol, one of Protocols; "" means PB. The
+	// worker is created with --protocol and the port of that protocol.
+	Protocol string
 	// Env is the environment of both commands (and so of the build steps
 	// the worker runs); nil means the current process's environment.
 	Env []string
@@ -46,7 +49,7 @@ func (w *WorkerProcess) LogPath() string { return filepath.Join(w.Dir, "twistd.l
 // LogTail returns the last n lines of the worker's twistd.log.
 func (w *WorkerProcess) LogTail(n int) string { return fileTail(w.LogPath(), n) }
 
-// StartWorker runs "create-worker" for m's PB address and then starts the
+// StartWorker runs "create-worker" for m's address of cfg.Protocol and then starts the
 // worker in the foreground as a child process. It does not wait for the
 // worker to connect (see Master.WaitWorkerConnected). Stop it with Stop.
 func StartWorker(ctx context.Context, m *Master, cfg WorkerConfig) (*WorkerProcess, error) {
@@ -67,8 +70,12 @@ func StartWorker(ctx context.Context, m *Master, cfg WorkerConfig) (*WorkerProce
 		return nil, fmt.Errorf("mastertest: worker dir: %w", err)
 	}
 
-	args := append([]string{"create-worker", "-q"}, cfg.CreateArgs...)
-	args = append(args, dir, m.PBAddr(), cfg.Name, cfg.Password)
+	args := []string{"create-worker", "-q"}
+	if cfg.Protocol != "" {
+		args = append(args, "--protocol="+cfg.Protocol)
+	}
+	args = append(args, cfg.CreateArgs...)
+	args = append(args, dir, m.WorkerAddr(cfg.Protocol), cfg.Name, cfg.Password)
 	create := exec.CommandContext(ctx, prog, args...)
 	create.Env = cfg.Env
 	// exec.CommandContext kills only the direct child on cancellation;
