@@ -69,12 +69,14 @@ c['builders'].append(util.BuilderConfig(name="reference", workernames=["pw"],
 // worker and on the reference, states what the master must have stored for
 // ours, compares the rest with the reference, and checks that no process
 // of a killed command survives.
-func TestShellOptionsMatchReference(t *testing.T) {
+func TestShellOptionsMatchReference(t *testing.T) { forEachProtocol(t, testShellOptionsMatchReference) }
+
+func testShellOptionsMatchReference(t *testing.T, protocol string) {
 	markers := map[string]string{
 		"ours":      fmt.Sprintf("bs-more-ours-%d-%d", os.Getpid(), time.Now().UnixNano()),
 		"reference": fmt.Sprintf("bs-more-ref-%d-%d", os.Getpid(), time.Now().UnixNano()),
 	}
-	m, ours, ref := startBoth(t, fmt.Sprintf(moreShellSteps,
+	m, ours, ref := startBothOver(t, protocol, fmt.Sprintf(moreShellSteps,
 		mastertest.PyString(markers["ours"]), mastertest.PyString(markers["reference"])),
 		"ours", "reference")
 	ctx := testContext(t)

@@ -69,8 +69,10 @@ func runShellBuild(t *testing.T, m *mastertest.Master, builder string) (masterte
 	return build, out
 }
 
-func TestShellBuildsMatchReference(t *testing.T) {
-	m, ours, ref := startBoth(t, shellSteps, "ours", "reference")
+func TestShellBuildsMatchReference(t *testing.T) { forEachProtocol(t, testShellBuildsMatchReference) }
+
+func testShellBuildsMatchReference(t *testing.T, protocol string) {
+	m, ours, ref := startBothOver(t, protocol, shellSteps, "ours", "reference")
 
 	build, got := runShellBuild(t, m, "ours")
 	if build.Results != mastertest.FAILURE {
