@@ -277,6 +277,7 @@ type running struct {
 	id     string
 	cmd    command.Command
 	out    *command.Output
+	setup  bool // run to attach the worker, not for a build
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -296,14 +297,16 @@ func (bl *builder) builderDir() string {
 // startCommand creates the command and runs it in the background on this
 // builder, in place of a command still running there.
 func (bl *builder) startCommand(ctx context.Context, id, name string, args command.Args, sink command.Sink) error {
-	return bl.bot.startCommand(ctx, bl, id, name, args, sink)
+	return bl.bot.startCommand(ctx, bl, false, id, name, args, sink)
 }
 
 // startCommand creates the command called name and runs it in the
-// background, on bl, or on no builder when bl is nil (msgpack's setup
-// commands: the master sends absolute paths). ctx is the session's:
-// losing the connection kills the command.
-func (b *bot) startCommand(ctx context.Context, bl *builder, id, name string, args command.Args, sink command.Sink) error {
+// background, on bl, or on no builder when bl is nil (msgpack: the master
+// sends absolute paths). setup marks a command the master runs to attach
+// the worker rather than for a build (msgpack's listdir, mkdir, ... without
+// builder_name): it does not count as activity (see activity). ctx is the
+// session's: losing the connection kills the command.
+func (b *bot) startCommand(ctx context.Context, bl *builder, setup bool, id, name string, args command.Args, sink command.Sink) error {
 	logger := b.log.With("command", id)
 	env := &command.Environment{
 		Basedir:  b.cfg.Basedir,
@@ -323,7 +326,7 @@ func (b *bot) startCommand(ctx context.Context, bl *builder, id, name string, ar
 	settings := b.output
 	b.mu.Unlock()
 	cctx, cancel := context.WithCancel(ctx)
-	r := &running{id: id, cmd: cmd, out: command.NewOutputWith(cctx, sink, settings), cancel: cancel, done: make(chan struct{})}
+	r := &running{id: id, cmd: cmd, out: command.NewOutputWith(cctx, sink, settings), setup: setup, cancel: cancel, done: make(chan struct{})}
 	if bl != nil {
 		bl.mu.Lock()
 		if old := bl.running; old != nil {
@@ -335,7 +338,9 @@ func (b *bot) startCommand(ctx context.Context, bl *builder, id, name string, ar
 	}
 	b.mu.Lock()
 	b.commands[id] = r
-	b.lastActive = time.Now()
+	if !setup {
+		b.lastActive = time.Now()
+	}
 	b.mu.Unlock()
 
 	logger.Info("startCommand", "name", name)
@@ -356,7 +361,9 @@ func (b *bot) startCommand(ctx context.Context, bl *builder, id, name string, ar
 		if b.commands[id] == r {
 			delete(b.commands, id)
 		}
-		b.lastActive = time.Now()
+		if !setup {
+			b.lastActive = time.Now()
+		}
 		b.mu.Unlock()
 	}()
 	return nil
@@ -380,12 +387,17 @@ func (b *bot) interruptCommand(ctx context.Context, id, why string) {
 	r.cmd.Interrupt(why)
 }
 
-// activity says how many commands are running and when one last started
-// or ended (the zero time if none has run).
+// activity says how many build commands (not setup ones) are running and
+// when one last started or ended (the zero time if none has run).
 func (b *bot) activity() (running int, last time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.commands), b.lastActive
+	for _, r := range b.commands {
+		if !r.setup {
+			running++
+		}
+	}
+	return running, b.lastActive
 }
 
 func (bl *builder) interruptCommand(id, why string) {

@@ -77,7 +77,7 @@ func TestBotRunsACommandWithoutABuilder(t *testing.T) {
 	b := testBot(t)
 	dir := filepath.Join(b.cfg.Basedir, "b1", "build")
 	sink := newRecordingSink()
-	if err := b.startCommand(context.Background(), nil, "0", "mkdir", command.Args{"paths": []any{dir}}, sink); err != nil {
+	if err := b.startCommand(context.Background(), nil, false, "0", "mkdir", command.Args{"paths": []any{dir}}, sink); err != nil {
 		t.Fatal(err)
 	}
 	sink.wait(t)
@@ -107,7 +107,7 @@ func TestBotInterruptsByIDAfterFlushing(t *testing.T) {
 	}
 	sink := newRecordingSink()
 	args := command.Args{"command": []any{"sh", "-c", "echo started; exec sleep 60"}, "workdir": b.cfg.Basedir}
-	if err := b.startCommand(context.Background(), nil, "7", "shell", args, sink); err != nil {
+	if err := b.startCommand(context.Background(), nil, false, "7", "shell", args, sink); err != nil {
 		t.Fatal(err)
 	}
 	b.interruptCommand(context.Background(), "unknown", "no such id: only logged")
@@ -144,5 +144,18 @@ func TestBotRefusesBadOutputSettings(t *testing.T) {
 	b := testBot(t)
 	if err := b.setOutputSettings(command.OutputSettings{NewlineRE: `(?<=x)`}); err == nil {
 		t.Error("a lookbehind newline_re was accepted")
+	}
+}
+
+func TestBotSetupCommandsAreNotActivity(t *testing.T) {
+	b := testBot(t)
+	sink := newRecordingSink()
+	dir := filepath.Join(b.cfg.Basedir, "b2")
+	if err := b.startCommand(context.Background(), nil, true, "0", "mkdir", command.Args{"paths": []any{dir}}, sink); err != nil {
+		t.Fatal(err)
+	}
+	sink.wait(t)
+	if n, last := b.activity(); n != 0 || !last.IsZero() {
+		t.Errorf("activity after a setup command = %d, %v; want none", n, last)
 	}
 }

@@ -184,7 +184,8 @@ func (s *msgpackSession) startCommand(f msgpack.Map) error {
 	}
 	// The reference runs every msgpack command on the bot itself, whether
 	// builder_name is there (builds) or not (the attach sequence).
-	if err := s.bot.startCommand(s.ctx, nil, id, name, args, sink); err != nil {
+	_, forBuild := f.Get("builder_name")
+	if err := s.bot.startCommand(s.ctx, nil, !forBuild, id, name, args, sink); err != nil {
 		return errors.New(pythonException(err).Value)
 	}
 	return nil

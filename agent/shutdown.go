@@ -37,7 +37,7 @@ const ShutdownStampName = "shutdown.stamp"
 
 // quietPeriod is how long a worker whose protocol cannot ask the master
 // for a graceful shutdown waits, after its last command, before it stops.
-const quietPeriod = 15 * time.Second
+const quietPeriod = 10 * time.Second
 
 // errShutdownNow cancels the run: a graceful shutdown was asked for while
 // no master was there to ask.

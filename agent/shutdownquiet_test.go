@@ -33,7 +33,7 @@ func TestShutdownWithoutARequestWaitsForAQuietPeriod(t *testing.T) {
 	w.setSession(askless{})
 	sink := newRecordingSink()
 	args := command.Args{"command": []any{"sh", "-c", "sleep 1"}, "workdir": cfg.Basedir}
-	if err := w.bot.startCommand(context.Background(), nil, "1", "shell", args, sink); err != nil {
+	if err := w.bot.startCommand(context.Background(), nil, false, "1", "shell", args, sink); err != nil {
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancelCause(context.Background())

@@ -17,7 +17,9 @@ import (
 // TestLostConnectionKillsTheCommand kills the master while a command runs:
 // with the connection gone the step is lost anyway, so the worker kills the
 // command, grandchildren included, and sends nothing more (PB.md §5.7).
-func TestLostConnectionKillsTheCommand(t *testing.T) {
+func TestLostConnectionKillsTheCommand(t *testing.T) { forEachProtocol(t, testLostConnectionKillsTheCommand) }
+
+func testLostConnectionKillsTheCommand(t *testing.T, protocol string) {
 	marker := fmt.Sprintf("BS_LOST=%d-%d", os.Getpid(), time.Now().UnixNano())
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
@@ -29,7 +31,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 `, mastertest.PyString(marker[len("BS_LOST="):])),
 		ForceSchedulers: []string{"b1"},
 	})
-	startOurs(t, m, "w1", "s3cret-pw")
+	startOursOver(t, m, protocol, "w1", "s3cret-pw")
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)

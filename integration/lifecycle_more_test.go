@@ -27,6 +27,8 @@ import (
 const stampBuilder = `
 f = util.BuildFactory()
 f.addStep(steps.ShellCommand(name="slow", command=["sh", "-c", "touch started; sleep 3; echo done"]))
+# A second step: a graceful shutdown must not cut the build between steps.
+f.addStep(steps.ShellCommand(name="after", command=["echo", "after"]))
 c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f))
 `
 
@@ -330,17 +332,18 @@ func TestGracefulShutdownDuringBuild(t *testing.T) {
 		name, allow string
 		ask         func(t *testing.T, w *mastertest.WorkerProcess)
 		logged      string
+		msgpack     bool // run over msgpack too
 	}{
 		{"SIGHUP", "signal", func(t *testing.T, w *mastertest.WorkerProcess) {
 			if err := w.Signal(syscall.SIGHUP); err != nil {
 				t.Fatal(err)
 			}
-		}, "Initiating shutdown because we got SIGHUP"},
+		}, "Initiating shutdown because we got SIGHUP", false},
 		{"shutdown.stamp", "file", func(t *testing.T, w *mastertest.WorkerProcess) {
 			if err := os.WriteFile(filepath.Join(w.Dir, "shutdown.stamp"), nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, "shutdown.stamp was touched"},
+		}, "shutdown.stamp was touched", true},
 		{"SIGTERM", "", func(t *testing.T, w *mastertest.WorkerProcess) {
 			// Without allow_shutdown = signal, SIGHUP is ignored...
 			if err := w.Signal(syscall.SIGHUP); err != nil {
@@ -355,43 +358,62 @@ func TestGracefulShutdownDuringBuild(t *testing.T) {
 			if err := w.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
-		}, "Initiating shutdown because we got SIGTERM"},
+		}, "Initiating shutdown because we got SIGTERM", true},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := stampBuilderMaster(t)
-			var args []string
-			if tc.allow != "" {
-				args = append(args, "--allow-shutdown="+tc.allow)
+		for _, protocol := range mastertest.Protocols {
+			if protocol == msgpack && !tc.msgpack {
+				continue // the same path after the CLI as SIGTERM
 			}
-			w := startOurs(t, m, "w1", "s3cret-pw", args...)
-			ctx := testContext(t)
-			if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
-				t.Fatal(err)
-			}
-			id, err := m.ForceBuild(ctx, "b1", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, ctx, "the step to start", func() bool {
-				return fileExists(filepath.Join(w.Dir, "b1", "build", "started"))
-			})
-			tc.ask(t, w)
-			if b, err := m.WaitBuild(ctx, id); err != nil || b.Results != mastertest.SUCCESS {
-				t.Fatalf("build = %+v, %v", b, err)
-			}
-			if err := w.Wait(ctx); err != nil {
-				t.Fatalf("the worker's exit: %v\n%s", err, w.LogTail(30))
-			}
-			log := readLog(w)
-			for _, want := range []string{tc.logged, "Telling the master we want to shutdown", "worker shutting down on command from master"} {
-				if !strings.Contains(log, want) {
-					t.Errorf("the log lacks %q:\n%s", want, log)
-				}
-			}
-			if fileExists(filepath.Join(w.Dir, "twistd.pid")) {
-				t.Error("twistd.pid left behind")
-			}
-		})
+			t.Run(tc.name+"/"+protocol, func(t *testing.T) { testGracefulShutdown(t, protocol, tc.allow, tc.ask, tc.logged) })
+		}
+	}
+}
+
+// testGracefulShutdown asks for a graceful shutdown while a build's first
+// step runs: the build must finish, both steps, and the worker exit 0. Over
+// PB the master tells the worker when; over msgpack, which cannot ask, the
+// worker stops once no command has run for its quiet period.
+func testGracefulShutdown(t *testing.T, protocol, allow string, ask func(t *testing.T, w *mastertest.WorkerProcess), logged string) {
+	m := stampBuilderMaster(t)
+	var args []string
+	if allow != "" {
+		args = append(args, "--allow-shutdown="+allow)
+	}
+	w := startOursOver(t, m, protocol, "w1", "s3cret-pw", args...)
+	ctx := testContext(t)
+	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	id, err := m.ForceBuild(ctx, "b1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the step to start", func() bool {
+		return fileExists(filepath.Join(w.Dir, "b1", "build", "started"))
+	})
+	ask(t, w)
+	b, err := m.WaitBuild(ctx, id)
+	if err != nil || b.Results != mastertest.SUCCESS {
+		t.Fatalf("build = %+v, %v", b, err)
+	}
+	if stdio := stepStdio(t, ctx, m, id, "after"); stdio.Stdout() != "after\n" {
+		t.Errorf("the step after the shutdown request: stdout %q", stdio.Stdout())
+	}
+	if err := w.Wait(ctx); err != nil {
+		t.Fatalf("the worker's exit: %v\n%s", err, w.LogTail(30))
+	}
+	log := readLog(w)
+	stopped := "worker shutting down on command from master"
+	if protocol == msgpack {
+		stopped = "no command has run for 10s: shutting down"
+	}
+	for _, want := range []string{logged, "Telling the master we want to shutdown", stopped} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	if fileExists(filepath.Join(w.Dir, "twistd.pid")) {
+		t.Error("twistd.pid left behind")
 	}
 }
 

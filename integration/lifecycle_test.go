@@ -25,7 +25,9 @@ func oneBuilderMaster(t *testing.T) *mastertest.Master {
 	})
 }
 
-func TestWorkerInfoReachesMaster(t *testing.T) {
+func TestWorkerInfoReachesMaster(t *testing.T) { forEachProtocol(t, testWorkerInfoReachesMaster) }
+
+func testWorkerInfoReachesMaster(t *testing.T, protocol string) {
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
 		// Worker info keys are reachable from steps as worker:KEY.
@@ -37,7 +39,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 `,
 		ForceSchedulers: []string{"b1"},
 	})
-	w := startOurs(t, m, "w1", "s3cret-pw", "--numcpus=3")
+	w := startOursOver(t, m, protocol, "w1", "s3cret-pw", "--numcpus=3")
 	ctx := testContext(t)
 	wk, err := m.WaitWorkerConnected(ctx, "w1")
 	if err != nil {
@@ -111,10 +113,12 @@ func TestDaemonStartAndStop(t *testing.T) {
 	assertNoPassword(t, dir, "s3cret-pw", out)
 }
 
-func TestWrongPasswordIsReportedWithoutThePassword(t *testing.T) {
+func TestWrongPasswordIsReportedWithoutThePassword(t *testing.T) { forEachProtocol(t, testWrongPasswordIsReportedWithoutThePassword) }
+
+func testWrongPasswordIsReportedWithoutThePassword(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
 	dir := filepath.Join(t.TempDir(), "worker")
-	if out, err := buildslave(t, "create-worker", "-q", "--maxretries=2", dir, m.PBAddr(), "w1", "wrong-pw-123"); err != nil {
+	if out, err := buildslave(t, "create-worker", "-q", "--maxretries=2", "--protocol="+protocol, dir, m.WorkerAddr(protocol), "w1", "wrong-pw-123"); err != nil {
 		t.Fatalf("create-worker: %v\n%s", err, out)
 	}
 	out, err := buildslave(t, "start", dir)
@@ -122,7 +126,7 @@ func TestWrongPasswordIsReportedWithoutThePassword(t *testing.T) {
 	if err == nil {
 		t.Fatalf("start succeeded with a wrong password:\n%s", out)
 	}
-	for _, want := range []string{"w1", m.PBAddr()} {
+	for _, want := range []string{"w1", m.WorkerAddr(protocol), "check the worker name and password"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("start's report does not name %q:\n%s", want, out)
 		}

@@ -13,7 +13,9 @@ import (
 // barrier in the filesystem — so the builds only succeed if the worker
 // really runs them concurrently; a worker that serialised them would reach
 // the step timeout instead.
-func TestParallelBuildsOnOneWorker(t *testing.T) {
+func TestParallelBuildsOnOneWorker(t *testing.T) { forEachProtocol(t, testParallelBuildsOnOneWorker) }
+
+func testParallelBuildsOnOneWorker(t *testing.T, protocol string) {
 	barrier := t.TempDir()
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "barrier = %s\n", mastertest.PyString(barrier))
@@ -35,7 +37,7 @@ for n in names:
 		Builders:        cfg.String(),
 		ForceSchedulers: []string{"p1", "p2", "p3"},
 	})
-	startOurs(t, m, "w1", "s3cret-pw")
+	startOursOver(t, m, protocol, "w1", "s3cret-pw")
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)
