@@ -17,7 +17,9 @@ import (
 // TestLostConnectionKillsTheCommand kills the master while a command runs:
 // with the connection gone the step is lost anyway, so the worker kills the
 // command, grandchildren included, and sends nothing more (PB.md §5.7).
-func TestLostConnectionKillsTheCommand(t *testing.T) { forEachProtocol(t, testLostConnectionKillsTheCommand) }
+func TestLostConnectionKillsTheCommand(t *testing.T) {
+	forEachProtocol(t, testLostConnectionKillsTheCommand)
+}
 
 func testLostConnectionKillsTheCommand(t *testing.T, protocol string) {
 	marker := fmt.Sprintf("BS_LOST=%d-%d", os.Getpid(), time.Now().UnixNano())

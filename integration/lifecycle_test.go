@@ -113,7 +113,9 @@ func TestDaemonStartAndStop(t *testing.T) {
 	assertNoPassword(t, dir, "s3cret-pw", out)
 }
 
-func TestWrongPasswordIsReportedWithoutThePassword(t *testing.T) { forEachProtocol(t, testWrongPasswordIsReportedWithoutThePassword) }
+func TestWrongPasswordIsReportedWithoutThePassword(t *testing.T) {
+	forEachProtocol(t, testWrongPasswordIsReportedWithoutThePassword)
+}
 
 func testWrongPasswordIsReportedWithoutThePassword(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
