@@ -320,8 +320,9 @@ func (s *Session) readFailed(ctx context.Context, err error) error {
 		return s.err
 	default:
 	}
-	if status := websocket.CloseStatus(err); status != -1 {
-		err = fmt.Errorf("the master closed the WebSocket (status %d)", status)
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		err = &PeerClosedError{Code: int(ce.Code), Reason: ce.Reason}
 	}
 	s.end(&lostError{cause: err})
 	return s.err

@@ -723,3 +723,19 @@ func TestUpgradeHasTheReferenceHeaders(t *testing.T) {
 		t.Errorf("request line %s %s %s, reference %s %s %s", ours.Method, ours.URL, ours.Proto, ref.Method, ref.URL, ref.Proto)
 	}
 }
+
+func TestMasterCloseFrameIsTyped(t *testing.T) {
+	addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) {
+		c.Close(websocket.StatusPolicyViolation, "duplicate")
+	})
+	s, err := open(t, addr, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Serve(context.Background(), nopHandler)
+	var pc *PeerClosedError
+	if !errors.As(err, &pc) || pc.Code != 1008 || pc.Reason != "duplicate" || !errors.Is(err, ErrConnectionLost) {
+		t.Fatalf("Serve: %v", err)
+	}
+}
