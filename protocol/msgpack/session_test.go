@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -738,4 +739,47 @@ func TestMasterCloseFrameIsTyped(t *testing.T) {
 	if !errors.As(err, &pc) || pc.Code != 1008 || pc.Reason != "duplicate" || !errors.Is(err, ErrConnectionLost) {
 		t.Fatalf("Serve: %v", err)
 	}
+}
+
+// TestNoGoroutinesLeftBehind: a reconnecting agent opens many sessions;
+// a refused login and a closed session must leave nothing running.
+func TestNoGoroutinesLeftBehind(t *testing.T) {
+	addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) {
+		send(ctx, t, c, Map{{"op", "print"}, {"message", "attached"}, {"seq_number", 0}})
+		c.Read(ctx)
+	})
+	refuse := statusMaster(t, "HTTP/1.1 401 Unauthorized\r\n\r\n")
+	round := func() {
+		if _, err := open(t, refuse, Options{}); !errors.Is(err, ErrLoginRefused) {
+			t.Fatal(err)
+		}
+		s, err := open(t, addr, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(context.Background(), nopHandler) }()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		<-served
+	}
+	round()
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for range 20 {
+		round()
+	}
+	var after int
+	for range 50 {
+		time.Sleep(20 * time.Millisecond)
+		if after = runtime.NumGoroutine(); after <= before+2 {
+			return
+		}
+	}
+	buf := make([]byte, 1<<16)
+	t.Fatalf("%d goroutines before 20 sessions, %d after\n%s", before, after, buf[:runtime.Stack(buf, true)])
 }
