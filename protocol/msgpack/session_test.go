@@ -746,7 +746,11 @@ func TestMasterCloseFrameIsTyped(t *testing.T) {
 func TestNoGoroutinesLeftBehind(t *testing.T) {
 	addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) {
 		send(ctx, t, c, Map{{"op", "print"}, {"message", "attached"}, {"seq_number", 0}})
-		c.Read(ctx)
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
 	})
 	refuse := statusMaster(t, "HTTP/1.1 401 Unauthorized\r\n\r\n")
 	round := func() {
