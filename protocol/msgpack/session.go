@@ -144,6 +144,8 @@ func Open(ctx context.Context, conn net.Conn, opts Options) (*Session, error) {
 	header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(opts.Name+":"+opts.Password)))
 	header.Set("Pragma", "no-cache")
 	header.Set("Cache-Control", "no-cache")
+	// The session keeps its options; it has no use for the password.
+	opts.Password = ""
 
 	ws, resp, err := websocket.Dial(ctx, "ws://"+opts.Host+opts.Path, &websocket.DialOptions{
 		HTTPClient:      client,
