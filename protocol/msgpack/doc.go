@@ -87,6 +87,7 @@
 //	type LoginRefusedError struct { Name string }      // HTTP 401: unknown name or wrong password
 //	type HandshakeError struct { Status int; Reason string; Err error } // any other failed upgrade (400, 404, garbage, EOF)
 //	type RemoteError struct { Op string; Seq int64; Text string } // the master answered is_exception
+//	type PeerClosedError struct { Code int; Reason string } // a Close frame from the master, inside ErrConnectionLost
 //	var ErrLoginRefused = errors.New("msgpack: login refused")    // *LoginRefusedError Is this
 //	var ErrConnectionLost = errors.New("msgpack: connection lost")
 //	var ErrClosed = errors.New("msgpack: session closed")

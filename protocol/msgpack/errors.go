@@ -65,6 +65,23 @@ func (e *RemoteError) Error() string {
 	return fmt.Sprintf("msgpack: master failed %s (seq %d): %s", e.Op, e.Seq, e.Text)
 }
 
+// PeerClosedError is a Close frame from the master; the session ended
+// with it (errors.Is(err, ErrConnectionLost) holds for the session's error).
+// The 3.7 master sends one, without a status code (Code 1005) or reason,
+// when it cannot attach a connection it has accepted: a duplicate worker
+// name whose old connection still answers, or a failure while attaching.
+type PeerClosedError struct {
+	Code   int // WebSocket close status; 1005 when the frame carried none
+	Reason string
+}
+
+func (e *PeerClosedError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("the master closed the WebSocket (status %d: %s)", e.Code, e.Reason)
+	}
+	return fmt.Sprintf("the master closed the WebSocket (status %d)", e.Code)
+}
+
 // lostError is why a connection ended; it is ErrConnectionLost.
 type lostError struct {
 	cause error

@@ -151,7 +151,11 @@ func (w *miniWorker) ServeMsgpack(ctx context.Context, r *Request) (any, error) 
 	w.mu.Unlock()
 	switch r.Op {
 	case "print":
-		if msg, _ := r.Fields.String("message"); msg == "attached" {
+		msg, _ := r.Fields.String("message")
+		w.mu.Lock()
+		w.ops[len(w.ops)-1] += "(" + msg + ")"
+		w.mu.Unlock()
+		if msg == "attached" {
 			w.attached <- struct{}{}
 		}
 		return nil, nil
@@ -242,7 +246,7 @@ func TestRealMaster(t *testing.T) {
 	}()
 	ops := w.waitAttached(t, m)
 	t.Logf("master's requests up to attach: %v", ops)
-	if len(ops) < 4 || strings.Join(ops[:4], ",") != "print,get_worker_info,set_worker_settings,start_command" {
+	if len(ops) < 4 || strings.Join(ops[:4], ",") != "print(attached),get_worker_info,set_worker_settings,start_command" {
 		t.Errorf("master's first requests %v", ops)
 	}
 	w.mu.Lock()
@@ -271,6 +275,29 @@ func TestRealMaster(t *testing.T) {
 	var re *RemoteError
 	if !errors.As(err, &re) || re.Text != "Command frobnicate does not exist." {
 		t.Errorf("unknown op to the master: %v", err)
+	}
+
+	// A second connection for the connected name: the master asks the old
+	// one (which answers) and closes the new one with a Close frame.
+	dup := newMiniWorker(t.TempDir())
+	s2, err := open(t, m.msgpack, Options{Name: "w1", Password: "pass1"})
+	if err != nil {
+		t.Fatalf("duplicate login: %v", err)
+	}
+	dup.s = s2
+	dctx, dcancel := context.WithTimeout(ctx, 20*time.Second)
+	err = s2.Serve(dctx, dup)
+	dcancel()
+	var pc *PeerClosedError
+	if !errors.As(err, &pc) || !errors.Is(err, ErrConnectionLost) {
+		t.Errorf("duplicate connection ended with %v", err)
+	}
+	t.Logf("duplicate connection: %v; the master asked it %v", err, dup.ops)
+	w.mu.Lock()
+	t.Logf("the first connection was asked %v", w.ops)
+	w.mu.Unlock()
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("first connection after the duplicate: %v", err)
 	}
 
 	// What the master answers a header it cannot parse: the 400 our

@@ -144,6 +144,8 @@ func Open(ctx context.Context, conn net.Conn, opts Options) (*Session, error) {
 	header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(opts.Name+":"+opts.Password)))
 	header.Set("Pragma", "no-cache")
 	header.Set("Cache-Control", "no-cache")
+	// The session keeps its options; it has no use for the password.
+	opts.Password = ""
 
 	ws, resp, err := websocket.Dial(ctx, "ws://"+opts.Host+opts.Path, &websocket.DialOptions{
 		HTTPClient:      client,
@@ -320,8 +322,9 @@ func (s *Session) readFailed(ctx context.Context, err error) error {
 		return s.err
 	default:
 	}
-	if status := websocket.CloseStatus(err); status != -1 {
-		err = fmt.Errorf("the master closed the WebSocket (status %d)", status)
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		err = &PeerClosedError{Code: int(ce.Code), Reason: ce.Reason}
 	}
 	s.end(&lostError{cause: err})
 	return s.err

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -722,4 +723,67 @@ func TestUpgradeHasTheReferenceHeaders(t *testing.T) {
 	if ours.URL.Path != ref.URL.Path || ours.Method != ref.Method || ours.Proto != ref.Proto {
 		t.Errorf("request line %s %s %s, reference %s %s %s", ours.Method, ours.URL, ours.Proto, ref.Method, ref.URL, ref.Proto)
 	}
+}
+
+func TestMasterCloseFrameIsTyped(t *testing.T) {
+	addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) {
+		c.Close(websocket.StatusPolicyViolation, "duplicate")
+	})
+	s, err := open(t, addr, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Serve(context.Background(), nopHandler)
+	var pc *PeerClosedError
+	if !errors.As(err, &pc) || pc.Code != 1008 || pc.Reason != "duplicate" || !errors.Is(err, ErrConnectionLost) {
+		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// TestNoGoroutinesLeftBehind: a reconnecting agent opens many sessions;
+// a refused login and a closed session must leave nothing running.
+func TestNoGoroutinesLeftBehind(t *testing.T) {
+	addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) {
+		send(ctx, t, c, Map{{"op", "print"}, {"message", "attached"}, {"seq_number", 0}})
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	})
+	refuse := statusMaster(t, "HTTP/1.1 401 Unauthorized\r\n\r\n")
+	round := func() {
+		if _, err := open(t, refuse, Options{}); !errors.Is(err, ErrLoginRefused) {
+			t.Fatal(err)
+		}
+		s, err := open(t, addr, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(context.Background(), nopHandler) }()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		<-served
+	}
+	round()
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for range 20 {
+		round()
+	}
+	var after int
+	for range 50 {
+		time.Sleep(20 * time.Millisecond)
+		if after = runtime.NumGoroutine(); after <= before+2 {
+			return
+		}
+	}
+	buf := make([]byte, 1<<16)
+	t.Fatalf("%d goroutines before 20 sessions, %d after\n%s", before, after, buf[:runtime.Stack(buf, true)])
 }
