@@ -34,7 +34,39 @@ func (msgpackProtocol) login(ctx context.Context, conn net.Conn, l loginParams) 
 		}
 		return nil, fmt.Errorf("opening the msgpack WebSocket with %s: %w", l.master, err)
 	}
-	return &msgpackSession{ms: ms, bot: l.bot, log: l.log, shutdown: make(chan struct{})}, nil
+	s := &msgpackSession{ms: ms, bot: l.bot, log: l.log, shutdown: make(chan struct{}),
+		first: make(chan struct{}), served: make(chan error, 1)}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	go func() { s.served <- ms.Serve(s.ctx, s) }()
+
+	// The upgrade only checked the password: the master accepts the worker
+	// when it starts attaching it, with its first request. Until then the
+	// worker is not logged in, so a master that refuses it (a duplicate
+	// name) counts as a failed attempt, as over PB.
+	silence := time.NewTimer(l.silence)
+	defer silence.Stop()
+	select {
+	case <-s.first:
+		return s, nil
+	case err := <-s.served:
+		s.cancel()
+		var closed *msgpack.PeerClosedError
+		if errors.As(err, &closed) {
+			// What a 3.7 master does when it will not attach a worker whose
+			// password it accepted: another one of that name is connected.
+			return nil, fmt.Errorf("%w (the master closed the WebSocket before attaching the worker, "+
+				"as it does for a name already connected; see its log)", duplicateWorker(l))
+		}
+		return nil, fmt.Errorf("logging in to %s: %w", l.master, err)
+	case <-silence.C:
+		l.log.Warn("the master went silent during the login; dropping the connection",
+			"master", l.master, "silent for", l.silence.String())
+		s.end()
+		return nil, fmt.Errorf("the master %s went silent during the login", l.master)
+	case <-ctx.Done():
+		s.end()
+		return nil, ctx.Err()
+	}
 }
 
 // msgpackSession is one logged-in msgpack connection; it is also the
@@ -43,22 +75,30 @@ type msgpackSession struct {
 	ms  *msgpack.Session
 	bot *bot
 	log *slog.Logger
-	// ctx is the session's, for the commands it starts: set by serve
-	// before any request is handled.
-	ctx context.Context
+	// ctx is the session's, for the commands it starts; cancel ends it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	served chan error // Serve's result
+
+	firstOnce sync.Once
+	first     chan struct{} // closed by the master's first request
 
 	shutdownOnce sync.Once
 	shutdown     chan struct{} // closed when the master tells us to stop
 }
 
+// end closes the connection and waits for Serve.
+func (s *msgpackSession) end() {
+	s.cancel()
+	s.ms.Close()
+	<-s.served
+}
+
 func (s *msgpackSession) serve(ctx context.Context) error {
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel() // the commands of this connection end with it
-	s.ctx = sctx
-	served := make(chan error, 1)
-	go func() { served <- s.ms.Serve(sctx, s) }()
+	defer s.cancel() // the commands of this connection end with it
 	select {
-	case err := <-served:
+	case err := <-s.served:
+		s.served <- err
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -68,9 +108,11 @@ func (s *msgpackSession) serve(ctx context.Context) error {
 		return err
 	case <-s.shutdown:
 		time.Sleep(shutdownDelay)
-		s.ms.Close()
-		<-served
+		s.end()
 		return ErrShutdown
+	case <-ctx.Done():
+		s.end()
+		return ctx.Err()
 	}
 }
 
@@ -86,6 +128,7 @@ func (s *msgpackSession) close() { s.ms.Close() }
 
 // ServeMsgpack answers the master's requests (MSGPACK.md §3.2).
 func (s *msgpackSession) ServeMsgpack(ctx context.Context, req *msgpack.Request) (any, error) {
+	s.firstOnce.Do(func() { close(s.first) })
 	f := req.Fields
 	switch req.Op {
 	case "print":

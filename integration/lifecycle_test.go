@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,5 +185,41 @@ func assertNoPassword(t *testing.T, dir, password, output string) {
 	}
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("config mode = %v, want 0600", st.Mode().Perm())
+	}
+}
+
+// TestDuplicateNameOverMsgpack: the msgpack master refuses a second
+// connection of a connected name with a bare Close frame before it starts
+// attaching it. As over PB the duplicate stops, saying why (the reference
+// retries every few seconds forever); the first worker keeps its
+// connection.
+func TestDuplicateNameOverMsgpack(t *testing.T) {
+	m := oneBuilderMaster(t)
+	startOursOver(t, m, msgpack, "w1", "s3cret-pw")
+	ctx := testContext(t)
+	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	dir := createOurs(t, m.MsgpackAddr(), "--protocol="+msgpack)
+	w := runOurs(t, dir)
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("duplicate's log:\n%s", w.log())
+		}
+	})
+	if code := w.wait(t, wctx); code == 0 {
+		t.Errorf("the duplicate exited 0")
+	}
+	log := w.log() + w.out.String()
+	if !strings.Contains(log, "already has a connected worker") {
+		t.Errorf("the duplicate's log does not say the name is taken:\n%s", log)
+	}
+	if strings.Contains(log, "worker is ready") {
+		t.Errorf("the duplicate counted itself connected")
+	}
+	if wk, err := m.Worker(ctx, "w1"); err != nil || !wk.Connected() {
+		t.Errorf("the first worker lost its connection: %+v, %v", wk, err)
 	}
 }
