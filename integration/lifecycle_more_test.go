@@ -517,7 +517,11 @@ func TestNoLogRotate(t *testing.T) {
 	}
 }
 
-func TestEnvironmentOverridesConfig(t *testing.T) {
+func TestEnvironmentOverridesConfig(t *testing.T) { forEachProtocol(t, testEnvironmentOverridesConfig) }
+
+// testEnvironmentOverridesConfig: the file says PB and another master;
+// the environment, BUILDMASTER_PROTOCOL included, decides.
+func testEnvironmentOverridesConfig(t *testing.T, protocol string) {
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{{Name: "env-worker", Password: "env-pw-42"}},
 		Builders: `
@@ -529,8 +533,12 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["env-worker"], f
 	})
 	// The file names another master, worker and password.
 	dir := createOurs(t, "127.0.0.1:1")
-	runOurs(t, dir, "BUILDMASTER=127.0.0.1", "BUILDMASTER_PORT="+strconv.Itoa(m.PBPort()),
-		"WORKERNAME=env-worker", "WORKERPASS=env-pw-42", "BUILDMASTER_PROTOCOL=pb")
+	port := m.PBPort()
+	if protocol == msgpack {
+		port = m.MsgpackPort()
+	}
+	w := runOurs(t, dir, "BUILDMASTER=127.0.0.1", "BUILDMASTER_PORT="+strconv.Itoa(port),
+		"WORKERNAME=env-worker", "WORKERPASS=env-pw-42", "BUILDMASTER_PROTOCOL="+protocol)
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "env-worker"); err != nil {
 		t.Fatal(err)
@@ -538,6 +546,9 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["env-worker"], f
 	id := forceSuccess(t, ctx, m, "b1")
 	if got := stepStdio(t, ctx, m, id, "env").Stdout(); got != "pass=unset name=env-worker\n" {
 		t.Errorf("the build saw %q; WORKERPASS must not reach it", got)
+	}
+	if !strings.Contains(w.log(), "config.protocol="+protocol) {
+		t.Errorf("the worker did not take its protocol from BUILDMASTER_PROTOCOL:\n%s", w.log())
 	}
 	assertNoPassword(t, dir, "env-pw-42", "")
 }

@@ -82,6 +82,29 @@ func TestUpgradeFromBuildbotWorker(t *testing.T) {
 	upgradeAndBuild(t, m, dir)
 }
 
+// TestUpgradeCarriesTheProtocol: a reference worker created for msgpack
+// becomes ours, still speaking msgpack to the master's msgpack port.
+func TestUpgradeCarriesTheProtocol(t *testing.T) {
+	m := oneBuilderMaster(t)
+	dir := filepath.Join(t.TempDir(), "worker")
+	create := exec.Command(mastertest.ReferenceWorkerProgram, "create-worker", "-q", "--protocol="+msgpack,
+		dir, m.MsgpackAddr(), "w1", "s3cret-pw")
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("buildbot-worker create-worker: %v\n%s", err, out)
+	}
+	upgradeAndBuild(t, m, dir)
+	cfg, err := os.ReadFile(filepath.Join(dir, "buildslave.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), `protocol = "`+msgpack+`"`) {
+		t.Errorf("buildslave.cfg does not carry the protocol:\n%s", cfg)
+	}
+	if log, _ := os.ReadFile(filepath.Join(dir, "twistd.log")); !strings.Contains(string(log), "config.protocol="+msgpack) {
+		t.Errorf("the worker did not run over msgpack:\n%s", log)
+	}
+}
+
 func TestUpgradeFromBuildslave08(t *testing.T) {
 	m := oneBuilderMaster(t)
 	template, err := os.ReadFile(filepath.Join("testdata", "buildslave-0.8.tac"))
