@@ -147,3 +147,59 @@ func TestUpgradeBadTacChangesNothing(t *testing.T) {
 		t.Errorf("upgrade-worker of a missing directory: %v\n%s", err, out)
 	}
 }
+
+// TestProtocolNamesAreCheckedEverywhere: a protocol other than pb and
+// msgpack_experimental_v7 is a clear error at create-worker, start and
+// upgrade-slave, never a silent fallback; so is a ':' in a msgpack name.
+func TestProtocolNamesAreCheckedEverywhere(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "w")
+	out, err := buildslave(t, "create-worker", "-q", "--protocol=msgpack", dir, "127.0.0.1:1", "w1", "pw")
+	if err == nil || !strings.Contains(out, `protocol "msgpack" is not one of "pb", "msgpack_experimental_v7"`) {
+		t.Errorf("create-worker --protocol=msgpack: %v\n%s", err, out)
+	}
+	out, err = buildslave(t, "create-worker", "-q", "--protocol="+msgpack, dir, "127.0.0.1:1", "rack:1", "pw")
+	if err == nil || !strings.Contains(out, `"rack:1" contains ':'`) {
+		t.Errorf("create-worker of a ':' name over msgpack: %v\n%s", err, out)
+	}
+
+	// start: a file edited by hand.
+	if out, err := buildslave(t, "create-worker", "-q", dir, "127.0.0.1:1", "w1", "pw"); err != nil {
+		t.Fatalf("create-worker: %v\n%s", err, out)
+	}
+	cfgPath := filepath.Join(dir, "buildslave.cfg")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(cfg), `protocol = "pb"`, `protocol = "msgpack_experimental_v8"`, 1)
+	if edited == string(cfg) {
+		t.Fatalf("no protocol line in:\n%s", cfg)
+	}
+	if err := os.WriteFile(cfgPath, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = buildslave(t, "start", "--nodaemon", dir)
+	if err == nil || !strings.Contains(out, `protocol "msgpack_experimental_v8" is not one of`) {
+		t.Errorf("start with a bad protocol: %v\n%s", err, out)
+	}
+
+	// upgrade-slave: a tac with a protocol we do not speak.
+	old := t.TempDir()
+	tac := "from buildbot_worker.bot import Worker\nfrom twisted.application import service\n" +
+		"basedir = '" + old + "'\nbuildmaster_host = '127.0.0.1'\nport = 9989\nworkername = 'w1'\npasswd = 'pw'\n" +
+		"keepalive = 600\numask = None\nmaxdelay = 300\nnumcpus = None\nallow_shutdown = None\nmaxretries = None\n" +
+		"use_tls = 0\ndelete_leftover_dirs = 0\nprotocol = 'carrier-pigeon'\n" +
+		"application = service.Application('buildbot-worker')\n" +
+		"s = Worker(buildmaster_host, port, workername, passwd, basedir, keepalive, umask=umask, maxdelay=maxdelay, numcpus=numcpus, allow_shutdown=allow_shutdown, maxRetries=maxretries, protocol=protocol, useTls=use_tls, delete_leftover_dirs=delete_leftover_dirs)\n" +
+		"s.setServiceParent(application)\n"
+	if err := os.WriteFile(filepath.Join(old, "buildbot.tac"), []byte(tac), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = buildslave(t, "upgrade-slave", old)
+	if err == nil || !strings.Contains(out, `protocol "carrier-pigeon"`) || !strings.Contains(out, "nothing was changed") {
+		t.Errorf("upgrade-slave of a tac with protocol 'carrier-pigeon': %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(old, "buildslave.cfg")); err == nil {
+		t.Error("upgrade-slave wrote a config for an unknown protocol")
+	}
+}
