@@ -5,7 +5,8 @@
 // and the worker process's CPU time and peak resident memory, with the
 // ratios Python/Go.
 //
-// The builds: a shell step writing a large log, a FileUpload of a large
+// The builds, over each protocol (-protocols; by default PB and msgpack):
+// a shell step writing a large log, a FileUpload of a large
 // file (created on the worker by an unmeasured build first) and a
 // FileDownload of a large file. It is a measurement, not a test: it fails
 // only if something does not run.
@@ -26,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,6 +39,7 @@ func main() {
 	logMB := flag.Int("log-mb", 50, "size of the shell step's log, in MiB")
 	transferMB := flag.Int("transfer-mb", 100, "size of the uploaded and the downloaded file, in MiB (0: no transfers)")
 	runs := flag.Int("runs", 3, "run each build this many times per worker; the table shows medians")
+	protocols := flag.String("protocols", "pb,"+msgpackProtocol, "the worker protocols to measure, comma-separated")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
 	flag.Parse()
 	if flag.NArg() > 0 || *logMB <= 0 || *transferMB < 0 || *runs <= 0 {
@@ -47,7 +50,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	err := run(ctx, os.Stdout, *bin, *logMB<<20, int64(*transferMB)<<20, *runs)
+	err := run(ctx, os.Stdout, *bin, *logMB<<20, int64(*transferMB)<<20, *runs, strings.Split(*protocols, ","))
 	cancel()
 	stop()
 	if err != nil {
@@ -58,7 +61,7 @@ func main() {
 
 // run does the benchmark, printing progress and the table to out. Whatever
 // happens, it stops the workers and the master before returning.
-func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferBytes int64, runs int) (err error) {
+func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferBytes int64, runs int, protocols []string) (err error) {
 	bin, err = filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -72,11 +75,24 @@ func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferB
 	}
 	defer os.RemoveAll(dir)
 
-	workers := []*worker{
-		{label: "buildslave", name: "go-worker", program: bin, password: rand.Text(), dir: filepath.Join(dir, "go-worker")},
-		{label: "buildbot-worker", name: "py-worker", program: mastertest.ReferenceWorkerProgram, password: rand.Text(), dir: filepath.Join(dir, "py-worker")},
+	// One pair of workers per protocol, each pair with its own builds.
+	var groups []group
+	var workers []*worker
+	for _, p := range protocols {
+		suffix, g := "", group{protocol: p}
+		if p == msgpackProtocol {
+			suffix = "-mp"
+		} else if p != "pb" {
+			return fmt.Errorf("unknown protocol %q (pb, %s)", p, msgpackProtocol)
+		}
+		g.workers = []*worker{
+			{label: "buildslave", name: "go-worker" + suffix, program: bin, password: rand.Text(), dir: filepath.Join(dir, "go-worker"+suffix), protocol: p},
+			{label: "buildbot-worker", name: "py-worker" + suffix, program: mastertest.ReferenceWorkerProgram, password: rand.Text(), dir: filepath.Join(dir, "py-worker"+suffix), protocol: p},
+		}
+		g.scenarios = scenariosOver(p, benchScenarios(dir, logBytes, transferBytes))
+		groups = append(groups, g)
+		workers = append(workers, g.workers...)
 	}
-	scenarios := benchScenarios(dir, logBytes, transferBytes)
 	if transferBytes > 0 {
 		if err := writeRandomFile(filepath.Join(dir, downloadSource), transferBytes); err != nil {
 			return fmt.Errorf("creating the file to download: %w", err)
@@ -88,10 +104,17 @@ func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferB
 	for i, w := range workers {
 		specs[i] = mastertest.WorkerSpec{Name: w.name, Password: w.password}
 	}
-	cfg, builders := masterConfig(dir, workers, scenarios)
+	var cfg strings.Builder
+	var builders []string
+	fmt.Fprintf(&cfg, "import os\nBENCH_DIR = %s\n", mastertest.PyString(dir))
+	for _, g := range groups {
+		c, b := masterConfig(g.workers, g.scenarios)
+		cfg.WriteString(c)
+		builders = append(builders, b...)
+	}
 	m, err := mastertest.New(ctx, mastertest.Options{
 		Workers:         specs,
-		Builders:        cfg,
+		Builders:        cfg.String(),
 		ForceSchedulers: builders,
 	})
 	if err != nil {
@@ -100,7 +123,7 @@ func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferB
 	defer m.Close()
 
 	for _, w := range workers {
-		fmt.Fprintf(out, "==> starting %s (%s)\n", w.label, w.program)
+		fmt.Fprintf(out, "==> starting %s (%s) over %s\n", w.label, w.program, w.protocol)
 		if err := w.start(ctx, m); err != nil {
 			return err
 		}
@@ -108,31 +131,33 @@ func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferB
 	}
 
 	var rows []row
-	for _, s := range scenarios {
-		if s.setup {
-			for _, w := range workers {
-				fmt.Fprintf(out, "==> %s on %s (not measured)\n", s.title, w.label)
-				if _, _, err := runBuild(ctx, m, s.builder(w)); err != nil {
-					return err
+	for _, g := range groups {
+		for _, s := range g.scenarios {
+			if s.setup {
+				for _, w := range g.workers {
+					fmt.Fprintf(out, "==> %s on %s (not measured)\n", s.title, w.label)
+					if _, _, err := runBuild(ctx, m, s.builder(w)); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			// The workers take turns, so that a busy spell of the machine
+			// does not fall on one of them only.
+			samples := make([][]row, len(g.workers))
+			for i := range runs {
+				for j, w := range g.workers {
+					fmt.Fprintf(out, "==> %s on %s (%d/%d)\n", s.title, w.label, i+1, runs)
+					r, err := measure(ctx, m, w, s)
+					if err != nil {
+						return err
+					}
+					samples[j] = append(samples[j], r)
 				}
 			}
-			continue
-		}
-		// The workers take turns, so that a busy spell of the machine
-		// does not fall on one of them only.
-		samples := make([][]row, len(workers))
-		for i := range runs {
-			for j, w := range workers {
-				fmt.Fprintf(out, "==> %s on %s (%d/%d)\n", s.title, w.label, i+1, runs)
-				r, err := measure(ctx, m, w, s)
-				if err != nil {
-					return err
-				}
-				samples[j] = append(samples[j], r)
+			for _, sm := range samples {
+				rows = append(rows, summarize(sm))
 			}
-		}
-		for _, sm := range samples {
-			rows = append(rows, summarize(sm))
 		}
 	}
 	fmt.Fprintln(out)
@@ -140,6 +165,8 @@ func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferB
 	printTable(out, rows, workers[0].label, workers[1].label)
 	if transferBytes == 0 {
 		fmt.Fprintln(out, "\n(transfers left out: -transfer-mb 0)")
+	} else if len(groups) > 1 || groups[0].protocol == msgpackProtocol {
+		fmt.Fprintln(out, "\n(no download over msgpack: the master discards the data it reads, so downloads arrive empty)")
 	}
 	return nil
 }

@@ -90,12 +90,39 @@ func benchScenarios(dir string, logBytes int, transferBytes int64) []scenario {
 	)
 }
 
+// msgpackProtocol is the name of Buildbot's second worker protocol.
+const msgpackProtocol = "msgpack_experimental_v7"
+
+// group is one protocol's pair of workers and their builds.
+type group struct {
+	protocol  string
+	workers   []*worker
+	scenarios []scenario
+}
+
+// scenariosOver adapts the scenarios to a protocol: over msgpack the
+// titles say so, and the download is left out, since the master discards
+// what it reads (every download arrives empty, on either worker).
+func scenariosOver(protocol string, list []scenario) []scenario {
+	if protocol != msgpackProtocol {
+		return list
+	}
+	var out []scenario
+	for _, s := range list {
+		if s.key == "download" {
+			continue
+		}
+		s.title += " [msgpack]"
+		out = append(out, s)
+	}
+	return out
+}
+
 // masterConfig is the builders' part of master.cfg: a builder per scenario
 // and worker, each worker in a build directory of its own. It returns the
 // builder names too.
-func masterConfig(dir string, workers []*worker, scenarios []scenario) (string, []string) {
+func masterConfig(workers []*worker, scenarios []scenario) (string, []string) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "import os\nBENCH_DIR = %s\n", mastertest.PyString(dir))
 	var names []string
 	for _, s := range scenarios {
 		for _, w := range workers {

@@ -20,6 +20,7 @@ type worker struct {
 	program  string // buildslave or buildbot-worker
 	password string
 	dir      string // its basedir
+	protocol string // "pb" or msgpackProtocol
 
 	proc *mastertest.WorkerProcess
 	pid  int // the process doing the work
@@ -32,7 +33,7 @@ type worker struct {
 // the pid file the worker writes confirms.
 func (w *worker) start(ctx context.Context, m *mastertest.Master) error {
 	p, err := mastertest.StartWorker(ctx, m, mastertest.WorkerConfig{
-		Program: w.program, Dir: w.dir, Name: w.name, Password: w.password,
+		Program: w.program, Dir: w.dir, Name: w.name, Password: w.password, Protocol: w.protocol,
 	})
 	if err != nil {
 		return err
