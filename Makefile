@@ -53,8 +53,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
 	$(GO) test -run '^$$' -fuzz '^FuzzMasterFrames$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
 
+# make demo PROTOCOL=msgpack_experimental_v7 shows a worker over msgpack.
+PROTOCOL ?= pb
 demo: build
-	$(GO) run ./scripts/demo -buildslave $(BIN)
+	$(GO) run ./scripts/demo -buildslave $(BIN) -protocol $(PROTOCOL)
 
 # Our worker against the Python reference worker on one real master: wall
 # time, worker CPU and peak RSS for a large log and large transfers.

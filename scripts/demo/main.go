@@ -45,6 +45,7 @@ func main() {
 	bin := flag.String("buildslave", "bin/buildslave", "path of the buildslave binary to run as the worker")
 	keep := flag.Bool("keep", false, "keep the master and worker directories for inspection")
 	timeout := flag.Duration("timeout", 3*time.Minute, "give up after this long")
+	protocol := flag.String("protocol", "pb", "the worker protocol: pb or msgpack_experimental_v7")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "demo: unexpected arguments %q\n", flag.Args())
@@ -54,7 +55,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	err := run(ctx, os.Stdout, *bin, *keep)
+	err := run(ctx, os.Stdout, *bin, *keep, *protocol)
 	cancel()
 	stop()
 	if err != nil {
@@ -65,7 +66,7 @@ func main() {
 
 // run does the demo, printing to out. Whatever happens, it stops the worker
 // and the master before returning.
-func run(ctx context.Context, out io.Writer, bin string, keep bool) (err error) {
+func run(ctx context.Context, out io.Writer, bin string, keep bool, protocol string) (err error) {
 	bin, err = filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -90,7 +91,8 @@ func run(ctx context.Context, out io.Writer, bin string, keep bool) (err error) 
 			err = cerr
 		}
 	}()
-	fmt.Fprintf(out, "    master in %s, workers connect to %s, REST API at %sapi/v2\n", m.Dir(), m.PBAddr(), m.URL())
+	fmt.Fprintf(out, "    master in %s, workers connect to %s (PB) and %s (msgpack), REST API at %sapi/v2\n",
+		m.Dir(), m.PBAddr(), m.MsgpackAddr(), m.URL())
 
 	workDir, err := os.MkdirTemp("", "buildslave-demo-")
 	if err != nil {
@@ -101,13 +103,14 @@ func run(ctx context.Context, out io.Writer, bin string, keep bool) (err error) 
 	}
 	basedir := filepath.Join(workDir, "worker")
 
-	fmt.Fprintf(out, "==> %s create-worker -q %s %s %s ****\n", bin, basedir, m.PBAddr(), workerName)
+	fmt.Fprintf(out, "==> %s create-worker -q --protocol=%s %s %s %s ****\n", bin, protocol, basedir, m.WorkerAddr(protocol), workerName)
 	fmt.Fprintf(out, "==> %s start --nodaemon %s\n", bin, basedir)
 	w, err := mastertest.StartWorker(ctx, m, mastertest.WorkerConfig{
 		Program:  bin,
 		Dir:      basedir,
 		Name:     workerName,
 		Password: password,
+		Protocol: protocol,
 	})
 	if err != nil {
 		return err
