@@ -54,6 +54,10 @@ func replaceInFile(path, old, new string) error {
 }
 
 func TestUnicodeEncodingMatchesReference(t *testing.T) {
+	forEachProtocol(t, testUnicodeEncodingMatchesReference)
+}
+
+func testUnicodeEncodingMatchesReference(t *testing.T, protocol string) {
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{
 			{Name: "gw", Password: "go-pass"},
@@ -63,10 +67,10 @@ func TestUnicodeEncodingMatchesReference(t *testing.T) {
 		ForceSchedulers: []string{"ours", "reference"},
 	})
 	ours := mastertest.RunWorker(t, m, mastertest.WorkerConfig{
-		Program: binary, Name: "gw", Password: "go-pass", BeforeStart: setLatin1Config,
+		Program: binary, Name: "gw", Password: "go-pass", BeforeStart: setLatin1Config, Protocol: protocol,
 	})
 	ref := mastertest.RunWorker(t, m, mastertest.WorkerConfig{
-		Name: "pw", Password: "py-pass", BeforeStart: setLatin1Tac,
+		Name: "pw", Password: "py-pass", BeforeStart: setLatin1Tac, Protocol: protocol,
 	})
 	ctx := testContext(t)
 	for _, name := range []string{"gw", "pw"} {

@@ -64,10 +64,12 @@ func logContains(path, substr string) bool {
 	return err == nil && strings.Contains(string(data), substr)
 }
 
-func TestReconnectAfterMasterRestart(t *testing.T) {
+func TestReconnectAfterMasterRestart(t *testing.T) { forEachProtocol(t, testReconnectAfterMasterRestart) }
+
+func testReconnectAfterMasterRestart(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
 	const maxDelay = 3
-	w := startOurs(t, m, "w1", "s3cret-pw", "--maxdelay="+strconv.Itoa(maxDelay))
+	w := startOursOver(t, m, protocol, "w1", "s3cret-pw", "--maxdelay="+strconv.Itoa(maxDelay))
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)
