@@ -274,11 +274,13 @@ func (w *ourWorker) log() string {
 	return string(data)
 }
 
-func TestSilentConnectionIsRedialled(t *testing.T) {
+func TestSilentConnectionIsRedialled(t *testing.T) { forEachProtocol(t, testSilentConnectionIsRedialled) }
+
+func testSilentConnectionIsRedialled(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
-	proxy := newSilencer(t, m.PBAddr())
+	proxy := newSilencer(t, m.WorkerAddr(protocol))
 	const keepalive = 1
-	dir := createOurs(t, proxy.addr(), "--keepalive="+strconv.Itoa(keepalive), "--maxdelay=2")
+	dir := createOurs(t, proxy.addr(), "--keepalive="+strconv.Itoa(keepalive), "--maxdelay=2", "--protocol="+protocol)
 	w := runOurs(t, dir)
 	ctx := testContext(t)
 	// The master lists the worker while it attaches, before the login
@@ -295,7 +297,7 @@ func TestSilentConnectionIsRedialled(t *testing.T) {
 		return ok
 	})
 	took := redialled.Sub(silenced)
-	t.Logf("connection silenced → worker re-dialled: %v (keepalive %ds)", took.Round(time.Millisecond), keepalive)
+	t.Logf("%s: connection silenced → worker re-dialled: %v (keepalive %ds)", protocol, took.Round(time.Millisecond), keepalive)
 	// The keepalive deadline (5 s at least), one interval, the backoff.
 	if limit := 15 * time.Second; took > limit {
 		t.Errorf("re-dialled after %v, more than %v", took, limit)
