@@ -166,17 +166,20 @@ func (r *shellRun) sendIf(want bool, send func(string)) func(string) {
 }
 
 // exceededMaxLines starts the kill for output past max_lines (4.3
-// runprocess.py, _check_max_lines and do_max_lines): stdout is no longer
-// read, the failure reason and the header go out, then the kill. A kill
-// already under way (a timeout, an interrupt) stays as it is.
+// runprocess.py, _check_max_lines and do_max_lines): the failure reason
+// and the header go out, the kill starts, and stdout is no longer read.
+// The reference closes stdout just before the kill, which lets a process
+// writing at that moment die of SIGPIPE instead ("killed by signal 13");
+// closing it after the first signal makes the header say what killed it.
+// A kill already under way (a timeout, an interrupt) stays as it is.
 func (r *shellRun) exceededMaxLines(count int64) {
 	if r.killing {
 		return
 	}
-	r.child.stdout.Close()
 	r.out.Add("failure_reason", "max_lines_failure")
 	r.kill(fmt.Sprintf("command exceeds max lines: %d/%d written/allowed running %s",
 		count, r.cfg.maxLines, r.cfg.command.argvRepr()))
+	r.child.stdout.Close()
 }
 
 // sawOutput restarts the no-output timer, unless the kill has begun.
