@@ -159,3 +159,13 @@ func TestBotSetupCommandsAreNotActivity(t *testing.T) {
 		t.Errorf("activity after a setup command = %d, %v; want none", n, last)
 	}
 }
+
+// An unknown command is refused with 4.3's message, which names the
+// command's id (base.py, ProtocolCommandBase).
+func TestBotUnknownCommandNamesItsID(t *testing.T) {
+	b := testBot(t)
+	err := b.startCommand(context.Background(), nil, false, "12", "frobnicate", command.Args{}, newRecordingSink())
+	if err == nil || err.Error() != "(command 12): unrecognized WorkerCommand 'frobnicate'" {
+		t.Errorf("error %v", err)
+	}
+}

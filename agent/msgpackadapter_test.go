@@ -110,7 +110,7 @@ func TestMsgpackStartCommandRefusals(t *testing.T) {
 	_, err := s.ServeMsgpack(ctx, request("start_command",
 		msgpack.Pair{Key: "command_id", Value: "3"}, msgpack.Pair{Key: "command_name", Value: "nosuchcmd"},
 		msgpack.Pair{Key: "args", Value: msgpack.Map{}}))
-	if err == nil || err.Error() != "unrecognized WorkerCommand 'nosuchcmd'" {
+	if err == nil || err.Error() != "(command 3): unrecognized WorkerCommand 'nosuchcmd'" {
 		t.Errorf("unknown command: %v, want the reference's text", err)
 	}
 	_, err = s.ServeMsgpack(ctx, request("start_command", msgpack.Pair{Key: "command_id", Value: "3"}))

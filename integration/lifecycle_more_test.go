@@ -64,7 +64,9 @@ func logContains(path, substr string) bool {
 	return err == nil && strings.Contains(string(data), substr)
 }
 
-func TestReconnectAfterMasterRestart(t *testing.T) { forEachProtocol(t, testReconnectAfterMasterRestart) }
+func TestReconnectAfterMasterRestart(t *testing.T) {
+	forEachProtocol(t, testReconnectAfterMasterRestart)
+}
 
 func testReconnectAfterMasterRestart(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
@@ -274,7 +276,9 @@ func (w *ourWorker) log() string {
 	return string(data)
 }
 
-func TestSilentConnectionIsRedialled(t *testing.T) { forEachProtocol(t, testSilentConnectionIsRedialled) }
+func TestSilentConnectionIsRedialled(t *testing.T) {
+	forEachProtocol(t, testSilentConnectionIsRedialled)
+}
 
 func testSilentConnectionIsRedialled(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
