@@ -279,14 +279,19 @@ func (w *worker) keepalive(ctx context.Context, s session) {
 		w.log.Debug("sending app-level keepalive")
 		cctx, cancel := context.WithTimeout(ctx, deadline)
 		err := s.keepalive(cctx)
+		// A protocol may end the session itself on a missed reply (the
+		// msgpack ping does), which ends ctx too: the deadline still
+		// says why.
+		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
 		cancel()
-		if ctx.Err() != nil {
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil && !timedOut {
 			return
 		}
-		if err != nil {
-			w.log.Warn("keepalive failed; dropping the connection", "err", err)
-			s.close()
-			return
-		}
+		w.log.Warn("keepalive failed; dropping the connection", "err", err)
+		s.close()
+		return
 	}
 }

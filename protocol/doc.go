@@ -6,4 +6,5 @@
 //   - banana: Twisted's self-delimiting s-expression framing.
 //   - jelly:  Twisted's mapping of Python values onto banana expressions.
 //   - pb:     Perspective Broker: remote references, calls, answers, login.
+//   - msgpack: msgpack_experimental_v7, msgpack maps over a WebSocket.
 package protocol
