@@ -2,19 +2,20 @@
 
 // Process handling differs by OS: Windows has no process groups and no
 // /bin/sh. As the reference worker does, a string command runs under
-// %COMSPEC% /c and a kill uses TASKKILL /T on the process tree. See
-// proc_unix.go for POSIX systems.
+// %COMSPEC% /c. Each command's process tree lives in a job object of its
+// own (jobtree_windows.go), which a kill terminates. See proc_unix.go for
+// POSIX systems.
 
 package command
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/windows"
 )
 
 // shellArgv returns the argv that runs a command string, and the command
@@ -39,8 +40,14 @@ func shellArgv(command string) (argv []string, cmdLine string) {
 	return append(argv, command), cmdLine
 }
 
+// setProcAttr starts the child suspended, so that it is in its job before
+// it can start anything (adoptTree resumes it), and as the root of a new
+// console process group, so that a CTRL_BREAK can reach its tree alone.
 func setProcAttr(cmd *exec.Cmd, spec childSpec) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: spec.cmdLine}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		CmdLine:       spec.cmdLine,
+		CreationFlags: windows.CREATE_SUSPENDED | windows.CREATE_NEW_PROCESS_GROUP,
+	}
 }
 
 // lookPath finds the executable for argv[0]. Windows' own search rules
@@ -56,36 +63,15 @@ func lookPath(file, _, dir string) (string, error) {
 	return exec.LookPath(file)
 }
 
-// validSignal reports whether name can be sent here: only KILL and TERM
-// mean something to TASKKILL; any other kills the process alone.
+// validSignal reports whether name can be sent here. KILL terminates the
+// command's job; TERM and INT send CTRL_BREAK to its process group, or
+// terminate the job where that cannot be done (see signalTree).
 func validSignal(name string) bool {
 	switch name {
 	case "KILL", "TERM", "INT":
 		return true
 	}
 	return false
-}
-
-// signalTree ends the child's process tree with TASKKILL (/F for KILL),
-// falling back to killing the child alone.
-func signalTree(c *child, name string) error {
-	pid := c.cmd.Process.Pid
-	var args []string
-	switch name {
-	case "KILL":
-		args = []string{"/F", "/PID", fmt.Sprint(pid), "/T"}
-	case "TERM":
-		args = []string{"/PID", fmt.Sprint(pid), "/T"}
-	}
-	if args != nil {
-		if err := exec.Command("taskkill", args...).Run(); err == nil {
-			return nil
-		}
-	}
-	if err := c.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("killing process %d: %w", pid, err)
-	}
-	return nil
 }
 
 // exitStatus turns the exit into the rc the master gets. Windows has no
