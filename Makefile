@@ -14,7 +14,7 @@ BIN      := bin/buildslave
 FUZZTIME ?= 60s
 GO       ?= go
 
-.PHONY: all build cross test vet fuzz demo bench clean
+.PHONY: all build cross test test-windows vet fuzz demo bench clean
 
 all: build
 
@@ -30,8 +30,22 @@ vet:
 # ./integration; they need Debian's buildbot and buildbot-worker packages
 # (.ci/run installs them). -count=1: the integration tests build the binary
 # themselves, a dependency Go's test cache cannot see.
-test: vet build cross
+test: vet build cross test-windows
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# test-windows runs the unit tests of the Windows build under Wine
+# (Debian's wine64 and gcc-mingw-w64-x86-64; .ci/run installs them), in a
+# Wine prefix of the tests' own, made once (see internal/wine). The
+# integration tests' Windows subset shares the prefix; what does not run
+# under Wine, and why: internal/wine/wineexec/skips.txt, docs/windows.md.
+export BUILDSLAVE_WINEPREFIX ?= $(CURDIR)/bin/wine/prefix
+WINEEXEC     := $(CURDIR)/bin/wine/wineexec
+WINDOWS_PKGS := ./agent/... ./cmd/... ./config ./hostinfo ./internal/mastertest ./protocol/... ./service
+
+test-windows:
+	$(GO) build -o $(WINEEXEC) ./internal/wine/wineexec
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m \
+		-overlay "$$($(WINEEXEC) -overlay bin/wine/overlay)" -exec $(WINEEXEC) $(WINDOWS_PKGS)
 
 # cross builds the binary for every system volunteers run, so that no
 # platform's build-tagged files silently break; the binaries land in
