@@ -62,9 +62,15 @@ func mergeEnv(environ []string, overrides map[string]any) (map[string]string, er
 	orig := envMap(environ)
 	merged := maps.Clone(orig)
 	lookup := func(ref string) string {
-		return orig[ref[len("${"):len(ref)-len("}")]]
+		return orig[envName(orig, ref[len("${"):len(ref)-len("}")])]
 	}
 	for key, raw := range overrides {
+		// On Windows, where names are case-insensitive, the master's PATH
+		// replaces the worker's Path rather than standing beside it.
+		if name := envName(merged, key); name != key {
+			merged[key] = merged[name]
+			delete(merged, name)
+		}
 		if raw == nil {
 			delete(merged, key)
 			continue
