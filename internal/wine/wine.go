@@ -174,11 +174,15 @@ func buildProcessPrng(dst string) error {
 
 // keepServer starts the prefix's wineserver, kept for a minute after its
 // last client, so that the many short Wine runs of a test session do not
-// each pay for its start-up. Failure only costs time.
+// each pay for its start-up, and runs a program once so that Wine's own
+// services (services.exe, winedevice.exe...) start now with no output
+// of ours: started by a test's program, they would hold its output
+// pipes open for as long as they live. Failure only costs time.
 func (p *Prefix) keepServer() {
 	s := exec.Command("wineserver", "--persistent=60")
 	s.Env = p.Env()
 	_ = s.Run()
+	_ = p.Command("cmd.exe", "/c", "exit").Run()
 }
 
 // Env returns the host environment with what Wine needs for this prefix:
