@@ -45,7 +45,7 @@ WINDOWS_PKGS := ./agent/... ./cmd/... ./config ./hostinfo ./internal/mastertest 
 test-windows:
 	$(GO) build -o $(WINEEXEC) ./internal/wine/wineexec
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) test -count=1 -timeout 10m \
-		-overlay "$$($(WINEEXEC) -overlay bin/wine/overlay)" -exec $(WINEEXEC) $(WINDOWS_PKGS)
+		-overlay "$$($(WINEEXEC) -overlay bin/wine/_overlay)" -exec $(WINEEXEC) $(WINDOWS_PKGS)
 
 # cross builds the binary for every system volunteers run, so that no
 # platform's build-tagged files silently break; the binaries land in

@@ -12,6 +12,8 @@
 // answers STATUS_NOT_IMPLEMENTED, so every t.TempDir cleanup fails under
 // it. The overlay adds that status to the fallback's list, for the test
 // binaries only; the shipped worker copes on its own where it deletes.
+// DIR should be one the go command ignores (its name starting with "_"),
+// or ./... would take the copy for a package.
 package main
 
 import (
