@@ -106,6 +106,11 @@ def win_factory():
     f.addStep(sh("workdir", "cd", workdir="other dir"))
     f.addStep(sh("unicode", ["cmd", "/c", "echo h\u00e9llo \u20ac"]))
     f.addStep(sh("crlf", "echo one& echo two"))
+    # The worker watches my.log while the command writes it, waits and
+    # then deletes it: the watcher must not stand in the way. (Wine keeps
+    # the name until the worker closes the file; Windows 10 does not.)
+    f.addStep(sh("logfile", "echo first> my.log & echo second>> my.log & ping -n 4 127.0.0.1 >nul & del my.log && echo deleted",
+        logfiles={"mylog": "my.log"}))
     f.addStep(sh("timeout", tree("BS-MARK-TIMEOUT", 11), timeout=3))
     f.addStep(sh("maxtime", tree("BS-MARK-MAXTIME", 13), maxTime=3))
     f.addStep(sh("sigterm", tree("BS-MARK-SIGTERM", 15), timeout=2, sigtermTime=2))
@@ -216,6 +221,7 @@ func windowsShellBuild(t *testing.T, m *mastertest.Master, w *mastertest.WorkerP
 		"workdir":   {mastertest.SUCCESS, wine.WindowsPath(w.Dir) + `\win\other dir` + "\n", "", []string{`\win\other dir (timeout 1200 secs)`}},
 		"unicode":   {mastertest.SUCCESS, "h\u00e9llo \u20ac\n", "", nil},
 		"crlf":      {mastertest.SUCCESS, "one\ntwo\n", "", nil},
+		"logfile":   {mastertest.SUCCESS, "deleted\n", "", nil},
 		"timeout":   {mastertest.FAILURE, "", "", []string{"command timed out: 3 seconds without output", "attempting to kill", "exit code 1"}},
 		"maxtime":   {mastertest.FAILURE, "", "", []string{"command timed out: 3 seconds elapsed", "attempting to kill", "exit code 1"}},
 		"sigterm":   {mastertest.FAILURE, "", "", []string{"command timed out: 2 seconds without output", "attempting to kill", "exit code 1"}},
