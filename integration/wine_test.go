@@ -103,6 +103,11 @@ def win_factory():
     f.addStep(sh("string", "echo %FOO%& exit 3", env={"FOO": "from-env"},
         decodeRC={0: SUCCESS, 3: WARNINGS}))
     f.addStep(sh("envpath", "set path", env={"Path": ["C:\\bs-marker-dir", "${PATH}"]}))
+    f.addStep(sh("mkbat", "mkdir tools & echo @echo from-bat> tools\\hello-bs.bat"))
+    # An argv command is found in the PATH the master sends, as cmd.exe
+    # finds it for the reference.
+    f.addStep(sh("pathsearch", ["hello-bs"],
+        env={"Path": [util.Interpolate("%(prop:builddir)s\\build\\tools"), "${PATH}"]}))
     f.addStep(sh("workdir", "cd", workdir="other dir"))
     f.addStep(sh("unicode", ["cmd", "/c", "echo h\u00e9llo \u20ac"]))
     f.addStep(sh("crlf", "echo one& echo two"))
@@ -216,16 +221,17 @@ func windowsShellBuild(t *testing.T, m *mastertest.Master, w *mastertest.WorkerP
 		stdout, stderr string
 		header         []string
 	}{
-		"argv":      {mastertest.SUCCESS, "hello\n", "oops \n", []string{"argv: [b'cmd', b'/c', b'echo hello& echo oops 1>&2']", "exit code 0"}},
-		"string":    {mastertest.WARNINGS, "from-env\n", "", []string{"argv: b'echo %FOO%& exit 3'", "exit code 3"}},
-		"workdir":   {mastertest.SUCCESS, wine.WindowsPath(w.Dir) + `\win\other dir` + "\n", "", []string{`\win\other dir (timeout 1200 secs)`}},
-		"unicode":   {mastertest.SUCCESS, "h\u00e9llo \u20ac\n", "", nil},
-		"crlf":      {mastertest.SUCCESS, "one\ntwo\n", "", nil},
-		"logfile":   {mastertest.SUCCESS, "deleted\n", "", nil},
-		"timeout":   {mastertest.FAILURE, "", "", []string{"command timed out: 3 seconds without output", "attempting to kill", "exit code 1"}},
-		"maxtime":   {mastertest.FAILURE, "", "", []string{"command timed out: 3 seconds elapsed", "attempting to kill", "exit code 1"}},
-		"sigterm":   {mastertest.FAILURE, "", "", []string{"command timed out: 2 seconds without output", "attempting to kill", "exit code 1"}},
-		"interrupt": {mastertest.CANCELLED, "", "", []string{"command interrupted, attempting to kill", "exit code 1"}},
+		"argv":       {mastertest.SUCCESS, "hello\n", "oops \n", []string{"argv: [b'cmd', b'/c', b'echo hello& echo oops 1>&2']", "exit code 0"}},
+		"string":     {mastertest.WARNINGS, "from-env\n", "", []string{"argv: b'echo %FOO%& exit 3'", "exit code 3"}},
+		"workdir":    {mastertest.SUCCESS, wine.WindowsPath(w.Dir) + `\win\other dir` + "\n", "", []string{`\win\other dir (timeout 1200 secs)`}},
+		"unicode":    {mastertest.SUCCESS, "h\u00e9llo \u20ac\n", "", nil},
+		"pathsearch": {mastertest.SUCCESS, "from-bat\n", "", nil},
+		"crlf":       {mastertest.SUCCESS, "one\ntwo\n", "", nil},
+		"logfile":    {mastertest.SUCCESS, "deleted\n", "", nil},
+		"timeout":    {mastertest.FAILURE, "", "", []string{"command timed out: 3 seconds without output", "attempting to kill", "exit code 1"}},
+		"maxtime":    {mastertest.FAILURE, "", "", []string{"command timed out: 3 seconds elapsed", "attempting to kill", "exit code 1"}},
+		"sigterm":    {mastertest.FAILURE, "", "", []string{"command timed out: 2 seconds without output", "attempting to kill", "exit code 1"}},
+		"interrupt":  {mastertest.CANCELLED, "", "", []string{"command interrupted, attempting to kill", "exit code 1"}},
 	}
 	for name, wnt := range want {
 		g, ok := got[name]

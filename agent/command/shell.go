@@ -107,7 +107,8 @@ func (s *shell) start(cfg *shellConfig, environ []string) (*child, error) {
 	if cfg.command.text {
 		argv, cmdLine = shellArgv(cfg.command.real[0])
 	}
-	path, err := lookPath(argv[0], envMap(environ)["PATH"], cfg.workdir)
+	env := envMap(environ)
+	path, err := lookPath(argv[0], env[envName(env, "PATH")], cfg.workdir)
 	if err != nil {
 		return nil, err
 	}
