@@ -26,6 +26,7 @@ import (
 var windowsSetup struct {
 	once    sync.Once
 	exe     string // the Windows binary, a host path
+	breaker string // testdata/ctrlbreak built for Windows, a host path
 	program string // a host script running it under Wine
 	prefix  *wine.Prefix
 	err     error
@@ -46,6 +47,13 @@ func windowsWorker(t *testing.T) (program string, prefix *wine.Prefix) {
 		build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			s.err = fmt.Errorf("building the Windows binary: %w\n%s", err, out)
+			return
+		}
+		s.breaker = filepath.Join(dir, "ctrlbreak.exe")
+		build = exec.Command("go", "build", "-o", s.breaker, "./testdata/ctrlbreak")
+		build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			s.err = fmt.Errorf("building testdata/ctrlbreak: %w\n%s", err, out)
 			return
 		}
 		if s.prefix, s.err = wine.Prepare(wine.DefaultDir()); s.err != nil {
@@ -119,6 +127,8 @@ def win_factory():
     f.addStep(sh("timeout", tree("BS-MARK-TIMEOUT", 11), timeout=3))
     f.addStep(sh("maxtime", tree("BS-MARK-MAXTIME", 13), maxTime=3))
     f.addStep(sh("sigterm", tree("BS-MARK-SIGTERM", 15), timeout=2, sigtermTime=2))
+    # A process that survives CTRL_BREAK: the job ends it after sigtermTime.
+    f.addStep(sh("ctrlbreak", [r"CTRLBREAK_EXE", "BS-MARK-CTRLBREAK"], timeout=2, sigtermTime=3))
     f.addStep(InterruptedShell(name="interrupt", command=tree("BS-MARK-INTERRUPT", 17), logEnviron=False))
     return f
 
@@ -151,8 +161,9 @@ c['builders'].append(util.BuilderConfig(name="linfs", workernames=["lw"], worker
 func TestWindowsWorkerUnderWine(t *testing.T) {
 	program, prefix := windowsWorker(t)
 	m := mastertest.Start(t, mastertest.Options{
-		Workers:         []mastertest.WorkerSpec{{Name: "ww", Password: "win-pass"}, {Name: "lw", Password: "lin-pass"}},
-		Builders:        "from buildbot.process.results import SUCCESS, WARNINGS\n" + windowsSteps,
+		Workers: []mastertest.WorkerSpec{{Name: "ww", Password: "win-pass"}, {Name: "lw", Password: "lin-pass"}},
+		Builders: "from buildbot.process.results import SUCCESS, WARNINGS\n" +
+			strings.ReplaceAll(windowsSteps, "CTRLBREAK_EXE", wine.WindowsPath(windowsSetup.breaker)),
 		ForceSchedulers: []string{"win", "winfs", "linfs"},
 	})
 	w := mastertest.RunWorker(t, m, mastertest.WorkerConfig{
@@ -261,7 +272,7 @@ func windowsShellBuild(t *testing.T, m *mastertest.Master, w *mastertest.WorkerP
 	if len(paths) != 1 || !strings.HasPrefix(paths[0], `Path=C:\bs-marker-dir;C:\windows`) {
 		t.Errorf("path variables seen by the command: %q; want one, the master's, expanded", paths)
 	}
-	for _, marker := range []string{"BS-MARK-TIMEOUT", "BS-MARK-MAXTIME", "BS-MARK-SIGTERM", "BS-MARK-INTERRUPT"} {
+	for _, marker := range []string{"BS-MARK-TIMEOUT", "BS-MARK-MAXTIME", "BS-MARK-SIGTERM", "BS-MARK-CTRLBREAK", "BS-MARK-INTERRUPT"} {
 		noProcessWith(t, marker)
 	}
 	for n := 11; n <= 18; n++ {
