@@ -68,7 +68,6 @@ func mergeEnv(environ []string, overrides map[string]any) (map[string]string, er
 		// On Windows, where names are case-insensitive, the master's PATH
 		// replaces the worker's Path rather than standing beside it.
 		if name := envName(merged, key); name != key {
-			merged[key] = merged[name]
 			delete(merged, name)
 		}
 		if raw == nil {
