@@ -47,10 +47,10 @@ func readDownloadParams(args Args) (downloadParams, error) {
 	var p downloadParams
 	var ok bool
 	if p.path, ok = TextValue(args["path"]); !ok {
-		return p, fmt.Errorf("argument \"path\" must be text, not %T", args["path"])
+		return p, fmt.Errorf("argument \"path\" must be text, not %s", pyTypeName(args["path"]))
 	}
 	if p.reader, ok = args["reader"].(FileReader); !ok {
-		return p, fmt.Errorf("argument \"reader\" must be the master's file reader, not %T", args["reader"])
+		return p, fmt.Errorf("argument \"reader\" must be the master's file reader, not %s", pyTypeName(args["reader"]))
 	}
 	var err error
 	if p.blocksize, err = blockSizeArg(args); err != nil {

@@ -152,7 +152,7 @@ func (c textCodec) encodeValue(v any) (string, error) {
 	case string:
 		return c.encode(x)
 	}
-	return "", fmt.Errorf("not text: %T", v)
+	return "", fmt.Errorf("not text: %s", pyTypeName(v))
 }
 
 // decodeText is the decoded form of bytes the codec produced, with

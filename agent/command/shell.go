@@ -103,6 +103,9 @@ func (s *shell) Run(ctx context.Context, out *Output) error {
 // start starts the process: a command string through the system shell, a
 // list directly.
 func (s *shell) start(cfg *shellConfig, environ []string) (*child, error) {
+	if err := checkEnvNames(cfg.env); err != nil {
+		return nil, err
+	}
 	argv, cmdLine := cfg.command.real, ""
 	if cfg.command.text {
 		argv, cmdLine = shellArgv(cfg.command.real[0])
