@@ -51,6 +51,7 @@ func (e *LoginRefusedError) Error() string {
 func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	w, err := newWorker(cfg, opts)
 	if err == nil {
+		prepareRun(cfg, w.log)
 		ctx, stop := context.WithCancelCause(ctx)
 		defer stop(nil)
 		go w.serveShutdownRequests(ctx, opts.Shutdown, stop)

@@ -96,6 +96,7 @@ func (s *shell) Run(ctx context.Context, out *Output) error {
 		s.execFailed(out, cfg, err, start)
 		return nil
 	}
+	defer trackGroup(s.env, c, cfg.command.fake)()
 	r := &shellRun{shell: s, cfg: cfg, out: out, child: c, logs: logs}
 	return r.supervise(ctx, start)
 }
