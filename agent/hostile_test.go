@@ -25,11 +25,12 @@ func startFakeWorker(t *testing.T, m *fakePBMaster, opts Options) (basedir strin
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan error, 1)
-	go func() { ch <- Run(ctx, cfg, opts) }()
+	finished := make(chan struct{})
+	go func() { ch <- Run(ctx, cfg, opts); close(finished) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-ch:
+		case <-finished:
 		case <-time.After(30 * time.Second):
 			t.Error("the worker did not stop")
 		}

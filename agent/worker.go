@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/buildslave/buildslave/agent/command"
@@ -55,6 +57,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		ctx, stop := context.WithCancelCause(ctx)
 		defer stop(nil)
 		go w.serveShutdownRequests(ctx, opts.Shutdown, stop)
+		go w.serveStopRequests(ctx, opts.Stop, cmp.Or(opts.stopBound, StopBound), stop)
 		err = w.run(ctx)
 	}
 	w.report(Status{State: StateStopped, Err: err})
@@ -77,6 +80,9 @@ type worker struct {
 
 	// minLoginSilence overrides the constant of that name, for tests.
 	minLoginSilence time.Duration
+
+	// stopping is set by the first stop request (see stoppolicy.go).
+	stopping atomic.Bool
 }
 
 func newWorker(cfg *config.Config, opts Options) (*worker, error) {
@@ -122,6 +128,10 @@ func (w *worker) run(ctx context.Context) error {
 		connected, err := w.connectOnce(ctx)
 		if ctx.Err() != nil {
 			return stopReason(ctx)
+		}
+		if w.stopRequested() {
+			w.log.Info("the connection ended while stopping: not reconnecting", "err", err)
+			return ErrShutdown
 		}
 		var refused *LoginRefusedError
 		switch {

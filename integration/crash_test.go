@@ -40,7 +40,7 @@ func (b *lockedBuffer) String() string {
 
 // runForeground starts "start --nodaemon dir" with the extra descriptors
 // given (the child's 3, 4, ...); the process is killed when the test ends.
-func runForeground(t *testing.T, dir string, extra ...*os.File) (*exec.Cmd, *lockedBuffer) {
+func runForeground(t *testing.T, dir string, extra ...*os.File) (*exec.Cmd, *lockedBuffer, <-chan struct{}) {
 	t.Helper()
 	cmd := exec.Command(binary, "start", "--nodaemon", dir)
 	out := &lockedBuffer{}
@@ -55,7 +55,7 @@ func runForeground(t *testing.T, dir string, extra ...*os.File) (*exec.Cmd, *loc
 		cmd.Process.Signal(syscall.SIGKILL)
 		<-done
 	})
-	return cmd, out
+	return cmd, out, done
 }
 
 // killHard kills the worker with SIGKILL alone, as the OOM killer or a
@@ -127,7 +127,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 			syscall.Kill(p.pid, syscall.SIGKILL)
 		}
 	})
-	cmd, _ := runForeground(t, dir)
+	cmd, _, _ := runForeground(t, dir)
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 	}
 	t.Logf("orphaned by kill -9: %v", orphans)
 
-	_, out := runForeground(t, dir)
+	_, out, _ := runForeground(t, dir)
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := waitNoProcessWith(wctx, marker); err != nil {
@@ -177,7 +177,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], workerbui
 	data := pseudoRandom(8<<20, 7)
 	writeMasterFile(t, m, "in/big.bin", data)
 	dir := createOurs(t, m.PBAddr())
-	cmd, _ := runForeground(t, dir)
+	cmd, _, _ := runForeground(t, dir)
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatal(err)
@@ -226,4 +226,60 @@ func firstLineWith(text, substr string) string {
 		}
 	}
 	return ""
+}
+
+// SIGTERM asks for a graceful shutdown; if the master is then restarted
+// (the connection ends mid-shutdown) the worker does not reconnect and run
+// on: it exits, cleanly, having ended the build's processes.
+func TestSIGTERMThenMasterRestartExits(t *testing.T) {
+	marker := fmt.Sprintf("BS_TERM=%d-%d", os.Getpid(), time.Now().UnixNano())
+	m := mastertest.Start(t, mastertest.Options{
+		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
+		Builders: fmt.Sprintf(`
+f = util.BuildFactory()
+f.addStep(steps.ShellCommand(name="long", command=["sleep", "300"], env={"BS_TERM": %s}))
+c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f))
+`, mastertest.PyString(marker[len("BS_TERM="):])),
+		ForceSchedulers: []string{"b1"},
+	})
+	dir := createOurs(t, m.PBAddr())
+	t.Cleanup(func() {
+		for _, p := range processesWith(marker) {
+			syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+	})
+	cmd, out, exited := runForeground(t, dir)
+	ctx := testContext(t)
+	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Force(ctx, "b1", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the build's command", func() bool { return len(processesWith(marker)) >= 1 })
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitFor(t, ctx, "the worker to ask the master for a shutdown", func() bool {
+		return strings.Contains(out.String(), "Telling the master we want to shutdown")
+	})
+	m.Process().Kill()
+	if err := m.StartAgain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the worker still runs a minute after SIGTERM and the master's restart\n%s", out)
+	}
+	if st := cmd.ProcessState; !st.Success() {
+		t.Errorf("the worker exited %v; a service manager would count the stop as a failure\n%s", st, out)
+	}
+	t.Logf("logged: %s", firstLineWith(out.String(), "not reconnecting"))
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := waitNoProcessWith(wctx, marker); err != nil {
+		t.Error(err)
+	}
+	if w, err := m.Worker(ctx, "w1"); err == nil && w.Connected() {
+		t.Error("the worker connected to the restarted master")
+	}
 }

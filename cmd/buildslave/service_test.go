@@ -20,7 +20,7 @@ func TestServiceInstallDryRun(t *testing.T) {
 		t.Skip("the dry run prints a systemd unit on Linux only")
 	}
 	dir := workerDir(t)
-	code, out, errOut := run(t, "service", "install", "--dry-run", dir)
+	code, out, errOut := run(t, "service", "install", "--dry-run", "--manager", "systemd", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -52,7 +52,7 @@ func TestServiceInstallDryRun(t *testing.T) {
 		t.Errorf("the unit does not name its service %s:\n%s", service.DefaultName(dir), out)
 	}
 
-	code, out, errOut = run(t, "service", "install", "--dry-run", "--user", "bb", "--name", "ci-worker", dir)
+	code, out, errOut = run(t, "service", "install", "--dry-run", "--manager", "systemd", "--user", "bb", "--name", "ci-worker", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -71,7 +71,7 @@ func TestServiceInstallRelativeBasedir(t *testing.T) {
 	}
 	dir := workerDir(t)
 	t.Chdir(filepath.Dir(dir))
-	code, out, errOut := run(t, "service", "install", "--dry-run", filepath.Base(dir))
+	code, out, errOut := run(t, "service", "install", "--dry-run", "--manager", "systemd", filepath.Base(dir))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -96,7 +96,7 @@ func TestServiceInstallBadBasedir(t *testing.T) {
 		{file, "is not a directory"},
 	} {
 		for _, args := range [][]string{
-			{"service", "install", "--dry-run", tc.dir},
+			{"service", "install", "--dry-run", "--manager", "systemd", tc.dir},
 			{"service", "install", tc.dir},
 			{"boot-hook", "cron", tc.dir},
 		} {
@@ -110,7 +110,7 @@ func TestServiceInstallBadBasedir(t *testing.T) {
 
 func TestServiceInstallBadName(t *testing.T) {
 	dir := workerDir(t)
-	code, _, errOut := run(t, "service", "install", "--dry-run", "--name", "../../etc/evil", dir)
+	code, _, errOut := run(t, "service", "install", "--dry-run", "--manager", "systemd", "--name", "../../etc/evil", dir)
 	if code == 0 || !strings.Contains(errOut, "service name") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
