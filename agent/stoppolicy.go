@@ -36,7 +36,8 @@ func (w *worker) serveStopRequests(ctx context.Context, requests <-chan string, 
 	}
 	w.stopping.Store(true)
 	deadline := time.Now().Add(bound)
-	w.log.Info("Stopping because " + reason + ": the worker will not reconnect, and exits once the master lets it (at most " + bound.String() + " from now)")
+	w.log.Info("Initiating shutdown because " + reason)
+	w.log.Info("the worker will not reconnect, and exits once the master lets it (at most " + bound.String() + " from now)")
 	w.mu.Lock()
 	p := w.perspective
 	w.mu.Unlock()

@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -77,4 +78,18 @@ func SysVScript(d Definition) (string, error) {
 
 func oneLine(s string) string {
 	return strings.NewReplacer("\n", " ", "\r", " ").Replace(s)
+}
+
+// removeSysVLinks removes the runlevel links kardianos makes when it
+// installs an init script (S50NAME, K02NAME) and leaves behind, dangling,
+// when it removes it.
+func removeSysVLinks(name string) {
+	for _, rl := range []string{"0", "1", "2", "3", "4", "5", "6"} {
+		for _, link := range []string{"S50" + name, "K02" + name} {
+			path := "/etc/rc" + rl + ".d/" + link
+			if target, err := os.Readlink(path); err == nil && target == "/etc/init.d/"+name {
+				os.Remove(path)
+			}
+		}
+	}
 }
