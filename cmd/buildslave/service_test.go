@@ -9,9 +9,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	kservice "github.com/kardianos/service"
 
+	"github.com/buildslave/buildslave/agent"
 	"github.com/buildslave/buildslave/service"
 )
 
@@ -165,6 +167,7 @@ func TestServiceDefinitionTextPerSystem(t *testing.T) {
 		"darwin":  "<string>--quiet</string>",
 		"windows": "service run --name buildslave-w /w",
 		"freebsd": "/usr/bin/buildslave start --nodaemon /w",
+		"sysv":    "exe=/usr/bin/buildslave\nbasedir=/w\nuser=bb\n",
 	} {
 		text, err := serviceDefinitionText(d, false, goos)
 		if err != nil || !strings.Contains(text, want) {
@@ -184,5 +187,13 @@ func TestServiceWithoutServiceManager(t *testing.T) {
 	_, err := newServiceManager(d, "", "/srv/w")
 	if !errors.Is(err, service.ErrNoServiceManager) || !strings.Contains(err.Error(), "buildslave boot-hook cron /srv/w") {
 		t.Errorf("error %v, want ErrNoServiceManager offering the cron boot hook", err)
+	}
+}
+
+// The worker bounds its own stop below the service managers' stop timeout,
+// so that it ends its builds itself before the manager kills them.
+func TestStopBoundBelowServiceStopTimeout(t *testing.T) {
+	if margin := service.StopTimeout - agent.StopBound; margin < time.Minute {
+		t.Errorf("agent.StopBound %v leaves %v before service.StopTimeout %v, want at least a minute", agent.StopBound, margin, service.StopTimeout)
 	}
 }
