@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -38,26 +40,30 @@ func (w *worker) serveStopRequests(ctx context.Context, requests <-chan string, 
 	deadline := time.Now().Add(bound)
 	w.log.Info("Initiating shutdown because " + reason)
 	w.log.Info("the worker will not reconnect, and exits once the master lets it (at most " + bound.String() + " from now)")
-	w.mu.Lock()
-	p := w.perspective
-	w.mu.Unlock()
-	if p == nil {
+	s := w.session()
+	if s == nil {
 		w.log.Info("No active connection, shutting down NOW")
 		stop(errShutdownNow)
 		return
 	}
 	w.log.Info("Telling the master we want to shutdown after any running builds are finished")
 	cctx, cancel := context.WithDeadline(ctx, deadline)
-	_, err := p.Call(cctx, "shutdown")
+	err := s.requestShutdown(cctx)
 	cancel()
-	drain := err != nil
-	if drain && ctx.Err() == nil {
+	drain := false
+	switch {
+	case errors.Is(err, errNoShutdownRequest):
+		// The protocol cannot ask (msgpack): its own rule, within the bound.
+		w.log.Info(fmt.Sprintf("(over this protocol the master cannot be told: the worker stops once no command has run for %v)", w.quiet()))
+		go w.shutdownWhenQuiet(ctx, stop)
+	case err != nil && ctx.Err() == nil:
+		drain = true
 		w.log.Warn("the master did not take the shutdown request: the worker exits once no command runs", "err", err)
 	}
 	tick := time.NewTicker(stopPoll)
 	defer tick.Stop()
 	for {
-		if drain && w.bot.runningCommands() == 0 {
+		if running, _ := w.bot.activity(); drain && running == 0 {
 			w.log.Info("no command running: shutting down")
 			stop(errShutdownNow)
 			return
@@ -78,22 +84,3 @@ func (w *worker) serveStopRequests(ctx context.Context, requests <-chan string, 
 // stopRequested reports whether a stop request came: the run loop must
 // not connect again.
 func (w *worker) stopRequested() bool { return w.stopping.Load() }
-
-// runningCommands counts the commands running on every builder.
-func (b *bot) runningCommands() int {
-	b.mu.Lock()
-	builders := make([]*builder, 0, len(b.builders))
-	for _, bl := range b.builders {
-		builders = append(builders, bl)
-	}
-	b.mu.Unlock()
-	n := 0
-	for _, bl := range builders {
-		bl.mu.Lock()
-		if bl.running != nil {
-			n++
-		}
-		bl.mu.Unlock()
-	}
-	return n
-}

@@ -121,7 +121,7 @@ func kardianosConfig(d Definition, password string) (*kservice.Config, error) {
 // Install, Uninstall, Start, Stop and Restart do what the service manager
 // does under those names; Stop and Restart wait for the worker's graceful
 // shutdown as long as the manager does.
-func (m *Manager) Install() error   { return m.wrap("installing", m.svc.Install()) }
+func (m *Manager) Install() error { return m.wrap("installing", m.svc.Install()) }
 func (m *Manager) Uninstall() error {
 	err := m.svc.Uninstall()
 	if err == nil && m.svc.Platform() == "unix-systemv" {
@@ -129,9 +129,9 @@ func (m *Manager) Uninstall() error {
 	}
 	return m.wrap("removing", err)
 }
-func (m *Manager) Start() error     { return m.wrap("starting", m.svc.Start()) }
-func (m *Manager) Stop() error      { return m.wrap("stopping", m.svc.Stop()) }
-func (m *Manager) Restart() error   { return m.wrap("restarting", m.svc.Restart()) }
+func (m *Manager) Start() error   { return m.wrap("starting", m.svc.Start()) }
+func (m *Manager) Stop() error    { return m.wrap("stopping", m.svc.Stop()) }
+func (m *Manager) Restart() error { return m.wrap("restarting", m.svc.Restart()) }
 
 // Status asks the service manager about the service.
 func (m *Manager) Status() (Status, error) {

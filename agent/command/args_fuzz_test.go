@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // argsFromJSON turns fuzz input into command arguments of the shapes the
@@ -54,7 +56,7 @@ func FuzzCommandArgs(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	codec, err := lookupCodec("utf-8")
+	codec, err := pytext.Lookup("utf-8")
 	if err != nil {
 		f.Fatal(err)
 	}
