@@ -66,6 +66,8 @@ cross:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/banana/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnjelly$$' -fuzztime $(FUZZTIME) ./protocol/jelly/
+	$(GO) test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) ./protocol/pb/
+	$(GO) test -run '^$$' -fuzz '^FuzzCommandArgs$$' -fuzztime $(FUZZTIME) ./agent/command/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
 	$(GO) test -run '^$$' -fuzz '^FuzzMasterFrames$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
 

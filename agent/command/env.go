@@ -140,3 +140,17 @@ func envList(m map[string]string) []string {
 	}
 	return list
 }
+
+// checkEnvNames refuses the names the reference's exec refuses: empty ones
+// and ones with '=' after the first byte (on Windows a leading '=' names a
+// per-drive directory) or a NUL byte, which would set a different variable
+// than the one asked for. The reference's child fails with rc 1, and so
+// does a command here.
+func checkEnvNames(env map[string]any) error {
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		if name == "" || strings.IndexByte(name[1:], '=') >= 0 || strings.IndexByte(name, 0) >= 0 {
+			return fmt.Errorf("illegal environment variable name %s", pyRepr(name))
+		}
+	}
+	return nil
+}
