@@ -26,6 +26,7 @@ type bot struct {
 	version  string
 	registry *command.Registry
 	environ  []string // what commands inherit: ours, minus secrets
+	observer Observer // never nil
 
 	mu       sync.Mutex
 	builders map[string]*builder
@@ -39,6 +40,7 @@ func newBot(cfg *config.Config, logger *slog.Logger, version string) *bot {
 		registry: command.NewRegistry(),
 		environ:  commandEnviron(os.Environ()),
 		builders: make(map[string]*builder),
+		observer: nopObserver{},
 	}
 }
 
@@ -282,6 +284,7 @@ func (bl *builder) startCommand(ctx context.Context, id, name string, args comma
 		Encoding:   bl.bot.cfg.UnicodeEncoding,
 		Logger:     bl.bot.log.With("builder", bl.name, "command", id),
 	}
+	observed, sink := observeCommand(bl.bot.observer, bl.name, id, name, args, sink)
 	cmd, err := bl.bot.registry.New(name, args, env)
 	if err != nil {
 		return err
@@ -297,11 +300,13 @@ func (bl *builder) startCommand(ctx context.Context, id, name string, args comma
 	bl.mu.Unlock()
 
 	env.Logger.Info("startCommand", "name", name)
+	observed.started()
 	go func() {
 		defer close(r.done)
 		defer cancel()
 		started := time.Now()
 		command.Run(cctx, cmd, sink, env.Logger)
+		observed.finished(cmd, cctx.Err() != nil)
 		env.Logger.Info("command finished", "name", name, "duration", time.Since(started).Round(time.Millisecond).String())
 		bl.mu.Lock()
 		if bl.running == r {

@@ -68,6 +68,9 @@ type worker struct {
 	route  route
 	master string // for messages: the master's address, or the route
 
+	observer Observer // never nil
+	routes   []route  // the master, then the failover masters (see useRoute)
+
 	mu          sync.Mutex
 	perspective *pb.RemoteReference // nil while not logged in
 
@@ -87,13 +90,13 @@ func newWorker(cfg *config.Config, opts Options) (*worker, error) {
 	if version == "" {
 		version = "dev"
 	}
-	w := &worker{cfg: cfg, log: logger, status: opts.Status}
-	r, err := routeFromConfig(cfg)
+	w := &worker{cfg: cfg, log: logger, status: opts.Status, observer: observerOrNop(opts.Observer)}
+	routes, err := routesFromConfig(cfg)
 	if err != nil {
 		return w, fmt.Errorf("connection settings: %w", err)
 	}
-	w.route = r
-	w.master = r.master.addr()
+	w.routes = routes
+	w.useRoute(routes[0])
 	// The reference sends both in its unicode_encoding; what cannot be
 	// encoded is a configuration error, not a reason to retry.
 	if w.loginName, err = command.EncodeText(cfg.UnicodeEncoding, cfg.Name); err != nil {
@@ -103,10 +106,15 @@ func newWorker(cfg *config.Config, opts Options) (*worker, error) {
 		return w, fmt.Errorf("the password: %w", err)
 	}
 	w.bot = newBot(cfg, logger, version)
+	w.bot.observer = w.observer
 	return w, nil
 }
 
 func (w *worker) report(s Status) {
+	if s.Master == "" && w.route.master.Host != "" {
+		s.Master = w.route.String()
+	}
+	w.observer.StateChanged(s)
 	if w.status != nil {
 		w.status(s)
 	}
@@ -118,7 +126,7 @@ func (w *worker) run(ctx context.Context) error {
 	var lastRefusal bool
 	for {
 		w.report(Status{State: StateConnecting})
-		connected, err := w.connectOnce(ctx)
+		connected, err := w.connectRound(ctx)
 		if ctx.Err() != nil {
 			return stopReason(ctx)
 		}
@@ -329,8 +337,12 @@ func (w *worker) keepalive(ctx context.Context, broker *pb.Broker, perspective *
 		}
 		w.log.Debug("sending app-level keepalive")
 		cctx, cancel := context.WithTimeout(ctx, deadline)
+		sent := time.Now()
 		_, err := perspective.Call(cctx, "keepalive")
 		cancel()
+		if err == nil {
+			w.observer.KeepaliveAnswered(time.Since(sent))
+		}
 		if ctx.Err() != nil {
 			return
 		}

@@ -39,7 +39,10 @@ master shows to its users (edit them).
 The worker logs in to the master as NAME with PASSWORD; the master's
 administrator gives you both, and MASTERHOST[:PORT], the master's host name
 and worker port (default 9989; an IPv6 address goes in brackets:
-[2001:db8::1]:9989). Builds run in subdirectories of BASEDIR.
+[2001:db8::1]:9989). Builds run in subdirectories of BASEDIR. Several
+masters, comma-separated (host1:9989,host2:9989), are tried in that order on
+every (re)connection: the first is the worker's master, the others its
+failover_masters.
 
 An existing buildslave.cfg with different settings is only replaced with
 --force. Put -- before the arguments if one of them starts with a dash.`,
@@ -71,6 +74,7 @@ An existing buildslave.cfg with different settings is only replaced with
 	f.Int64VarP(&c.LogSize, "log-size", "s", c.LogSize, "rotate twistd.log at this many bytes (rounded up to whole MiB)")
 	f.VarP(noneInt{&c.LogCount}, "log-count", "l", "rotated logs to keep (None: all)")
 	f.BoolVarP(&c.NoLogRotate, "no-logrotate", "n", false, "never rotate twistd.log")
+	f.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /healthz and /metrics at HOST:PORT (a port alone: 127.0.0.1 only); default: off")
 	f.BoolVarP(&opts.relocatable, "relocatable", "r", false, "store the base directory as \".\", so that the directory can be moved")
 	f.BoolVarP(&opts.force, "force", "f", false, "replace an existing buildslave.cfg that has different settings")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "print nothing but errors")
@@ -92,7 +96,7 @@ func createWorker(a *app, stdout, stderr io.Writer, args []string, opts createOp
 	cfg := opts.cfg
 	cfg.Basedir, cfg.Relocatable = basedir, opts.relocatable
 	cfg.Name, cfg.Password = args[2], args[3]
-	if cfg.MasterHost, cfg.MasterPort, err = parseMasterAddress(args[1]); err != nil {
+	if cfg.MasterHost, cfg.MasterPort, cfg.FailoverMasters, err = parseMasterList(args[1]); err != nil {
 		return &usageError{err}
 	}
 	if err := cfg.Validate(); err != nil {
