@@ -108,7 +108,7 @@ func (m *Metrics) StateChanged(s agent.Status) {
 	wasConnected := m.health.connected
 	now := time.Now()
 	m.health.connected = s.State == agent.StateConnected
-	if m.health.state != s.State.String() {
+	if wasConnected != m.health.connected {
 		m.health.since = now
 	}
 	m.health.state = s.State.String()
@@ -195,7 +195,7 @@ func (m *Metrics) Health() (code int, line string) {
 	if h.connected {
 		return http.StatusOK, fmt.Sprintf("ok: connected to %s since %s", h.master, since)
 	}
-	line = fmt.Sprintf("not connected: %s since %s", h.state, since)
+	line = fmt.Sprintf("not connected since %s: %s", since, h.state)
 	if h.master != "" {
 		line += " (master " + h.master + ")"
 	}

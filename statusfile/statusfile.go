@@ -42,10 +42,11 @@ type Snapshot struct {
 	Updated time.Time `json:"updated"`
 
 	// State is the connection state ("connecting", "connected",
-	// "disconnected", "login refused", "stopped"), since Since.
-	State     string    `json:"state"`
-	Connected bool      `json:"connected"`
-	Since     time.Time `json:"since"`
+	// "disconnected", "login refused", "stopped").
+	State     string `json:"state"`
+	Connected bool   `json:"connected"`
+	// Since is when the worker last became connected, or not connected.
+	Since time.Time `json:"since"`
 	// Master is the master connected to, or being dialled.
 	Master string `json:"master,omitempty"`
 	// ConnectedSince is when the current connection logged in.
@@ -213,8 +214,13 @@ func (r *Recorder) update(change func(*Snapshot)) {
 func (r *Recorder) StateChanged(s agent.Status) {
 	now := time.Now()
 	r.update(func(sn *Snapshot) {
-		sn.State, sn.Since = s.State.String(), now
-		sn.Connected = s.State == agent.StateConnected
+		connected := s.State == agent.StateConnected
+		// Since is when the worker became connected or not connected:
+		// connecting and disconnected alternate while a master is down.
+		if connected != sn.Connected || sn.State == "starting" {
+			sn.Since = now
+		}
+		sn.State, sn.Connected = s.State.String(), connected
 		if s.Master != "" {
 			sn.Master = s.Master
 		}

@@ -216,13 +216,13 @@ func (r *statusReport) print(w io.Writer, now time.Time) {
 		if r.Master != "" {
 			s += " (" + r.Master + ")"
 		}
-		line("connection", "%s since %s", s, when(*r.Since, now))
+		line("connection", "not connected since %s; now %s", when(*r.Since, now), s)
 	}
 	if len(r.Masters) > 1 {
 		line("masters", "%s (tried in this order)", strings.Join(r.Masters, ", "))
 	}
 	if r.LastError != "" && r.LastErrorAt != nil {
-		line("last error", "%s (%s)", r.LastError, when(*r.LastErrorAt, now))
+		line("last error", "%s (at %s)", r.LastError, when(*r.LastErrorAt, now))
 	}
 	if r.Running && !r.Connected {
 		line("attempts", "%d connection attempts since last connected", r.ReconnectAttempts)
@@ -254,7 +254,7 @@ func when(t, now time.Time) string {
 	if ago < 0 {
 		ago = 0
 	}
-	return fmt.Sprintf("%s (%s ago)", t.Local().Format("2006-01-02 15:04:05 MST"), ago)
+	return fmt.Sprintf("%s, %s ago", t.Local().Format("2006-01-02 15:04:05 MST"), ago)
 }
 
 func humanBytes(n uint64) string {
