@@ -225,6 +225,9 @@ type Server struct {
 // Listen opens addr now, so that a port already taken is an error at
 // start, and serves m there until Close.
 func (m *Metrics) Listen(addr string, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics endpoint: %w", err)

@@ -37,7 +37,7 @@ type Snapshot struct {
 	Basedir  string `json:"basedir"`
 	Protocol string `json:"protocol"`
 	// Masters are the configured masters in the order they are tried.
-	Masters []string `json:"masters"`
+	Masters []string  `json:"masters"`
 	Started time.Time `json:"started"`
 	Updated time.Time `json:"updated"`
 
