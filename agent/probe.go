@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -20,6 +21,10 @@ import (
 // probeTimeout bounds each stage of a probe: a preflight check should not
 // keep a volunteer waiting as long as a worker waits for a busy master.
 const probeTimeout = 10 * time.Second
+
+// speakFirstWait is how long the msgpack probe listens before it sends its
+// request, to catch a port that speaks first.
+const speakFirstWait = 500 * time.Millisecond
 
 // Stages of a probe, in order.
 const (
@@ -165,6 +170,18 @@ func probePB(conn net.Conn) (string, error) {
 // Buildbot msgpack port refuses it with 401, which proves who is there
 // without logging in.
 func probeMsgpack(conn net.Conn, hostport string) (string, error) {
+	// A WebSocket server waits for the request; a PB port speaks first,
+	// and a request sent to it would be answered by a reset that can
+	// swallow what it said.
+	conn.SetReadDeadline(time.Now().Add(speakFirstWait))
+	first := make([]byte, 64)
+	if n, _ := conn.Read(first); n > 0 {
+		what := "it spoke first"
+		if bytes.Contains(first[:n], []byte("pb")) {
+			what = "it speaks Perspective Broker (a PB port)"
+		}
+		return "", fmt.Errorf("the far end is not a Buildbot msgpack port: %s, sending %q", what, preview(first[:n]))
+	}
 	conn.SetDeadline(time.Now().Add(probeTimeout))
 	key := make([]byte, 16)
 	rand.Read(key)

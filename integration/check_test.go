@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/buildslave/buildslave/internal/mastertest"
 )
 
 type checkLine struct {
@@ -187,4 +189,30 @@ func TestCheckTLSMaster(t *testing.T) {
 	}
 	wantVerdict(t, lines, "tls", "PASS", "verified")
 	wantVerdict(t, lines, "protocol", "PASS", "Perspective Broker")
+}
+
+// The master listens for msgpack on every interface (its port must be an
+// integer); the check only connects to 127.0.0.1.
+func TestCheckMsgpackPort(t *testing.T) {
+	msgpackPort := freeLoopbackPort(t)
+	m := mastertest.Start(t, mastertest.Options{
+		Workers:         []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
+		Builders:        oneBuilder,
+		ForceSchedulers: []string{"b1"},
+		ExtraConfig:     fmt.Sprintf("c['protocols']['msgpack_experimental_v7'] = {'port': %d}\n", msgpackPort),
+	})
+	dir := createOurs(t, "127.0.0.1:"+strconv.Itoa(msgpackPort), "--protocol=msgpack_experimental_v7")
+	lines, code := runCheck(t, dir)
+	if code != 0 {
+		t.Errorf("check against the master's msgpack port: exit %d, want 0", code)
+	}
+	wantVerdict(t, lines, "protocol", "PASS", "HTTP 401")
+
+	// The PB port is not a msgpack port.
+	dir = createOurs(t, m.PBAddr(), "--protocol=msgpack_experimental_v7")
+	lines, code = runCheck(t, dir)
+	if code != 1 {
+		t.Errorf("msgpack check against the PB port: exit %d, want 1", code)
+	}
+	wantVerdict(t, lines, "protocol", "FAIL", "not a Buildbot msgpack port")
 }
