@@ -157,15 +157,15 @@ func checkHost(basedir string) []Result {
 		fmt.Sprintf("%d CPUs", info.CPUs), fmt.Sprintf("%d CPUs", hostinfo.MinCPUs),
 		"builds will be slow; tell the master's administrator, or set numcpus")
 	one("memory", info.Memory > 0, info.Memory < hostinfo.MinMemory,
-		bytes(info.Memory)+" of memory", bytes(hostinfo.MinMemory),
+		humanBytes(info.Memory)+" of memory", humanBytes(hostinfo.MinMemory),
 		"builds may run out of memory; add memory or swap")
 	one("disk", info.DiskFree > 0, info.DiskFree < hostinfo.MinDiskFree,
-		bytes(info.DiskFree)+" free in "+basedir, bytes(hostinfo.MinDiskFree)+" free",
+		humanBytes(info.DiskFree)+" free in "+basedir, humanBytes(hostinfo.MinDiskFree)+" free",
 		"builds may run out of disk: free some space, or move the worker to a larger disk")
 	return out
 }
 
-func bytes(n uint64) string {
+func humanBytes(n uint64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
