@@ -319,3 +319,38 @@ func assertNoSecret(t *testing.T, addr, dir string) {
 		t.Errorf("the status file shows the password")
 	}
 }
+
+// A worker started in the background by `start` keeps its status file
+// just as one in the foreground does.
+func TestStatusOfADaemon(t *testing.T) {
+	m := oneBuilderMaster(t)
+	ctx := testContext(t)
+	dir := createOurs(t, m.PBAddr())
+	out, err := buildslave(t, "start", dir)
+	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	if err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := os.ReadFile(filepath.Join(dir, "twistd.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "status to say connected", func() bool { _, code := statusOf(t, dir); return code == 0 })
+	rep, _ := statusOf(t, dir)
+	if fmt.Sprint(rep["pid"]) != string(pid) || rep["master"] != m.PBAddr() {
+		t.Errorf("status of the daemon: %v (pid file %s)", rep, pid)
+	}
+	if out, err := buildslave(t, "stop", dir); err != nil {
+		t.Fatalf("stop: %v\n%s", err, out)
+	}
+	if out, code := statusText(t, dir); code != 3 || !strings.Contains(out, "not running") {
+		t.Errorf("status after stop: exit %d\n%s", code, out)
+	}
+	snap := readFile(t, filepath.Join(dir, "buildslave.status"))
+	if !strings.Contains(snap, `"state": "stopped"`) {
+		t.Errorf("the status file does not record the stop:\n%s", snap)
+	}
+}
