@@ -90,7 +90,7 @@ func advice(p agent.ProbeResult, cfg *config.Config) string {
 		return "check this host's DNS settings and network connection"
 	case agent.StageConnect:
 		switch {
-		case errors.Is(p.Err, syscall.ECONNREFUSED):
+		case errors.Is(p.Err, syscall.ECONNREFUSED) || strings.Contains(p.Err.Error(), "refused"): // Windows: "actively refused it"
 			return "nothing listens there: check the port with the master's administrator (its c['protocols'] setting), or whether the master is running"
 		case isTimeout(p.Err):
 			return "no answer: a firewall may drop the connection, or the host is down; ask the master's administrator which address and port workers use"
