@@ -209,6 +209,9 @@ func (r *statusReport) print(w io.Writer, now time.Time) {
 		line("process", "pid %d, started %s", r.PID, when(*r.Started, now))
 	}
 	switch {
+	case !r.Running && r.State != "" && r.StatusUpdated != nil:
+		line("last run", "%s; its status was last written %s", r.State, when(*r.StatusUpdated, now))
+	case !r.Running:
 	case r.Connected:
 		line("connection", "connected to %s since %s", r.Master, when(*r.Since, now))
 	case r.State != "" && r.Since != nil:
