@@ -65,13 +65,22 @@ func Run(ctx context.Context, basedir string, load func(string) (*config.Config,
 	if err != nil {
 		add(Fail, "config", "connection settings: "+err.Error(), "fix the connection settings in "+config.FileName)
 	}
+	// With failover masters, one that works is enough: the others'
+	// failures are warnings.
+	reachable := false
+	for _, p := range probes {
+		reachable = reachable || p.Stage == agent.StageProtocol && p.Err == nil
+	}
 	for _, p := range probes {
 		check := p.Stage + " " + p.Master
-		if p.Err == nil {
+		switch {
+		case p.Err == nil:
 			add(Pass, check, p.Detail, "")
-			continue
+		case reachable:
+			add(Warn, check, p.Err.Error(), "the worker uses another of its masters meanwhile; "+advice(p, cfg))
+		default:
+			add(Fail, check, p.Err.Error(), advice(p, cfg))
 		}
-		add(Fail, check, p.Err.Error(), advice(p, cfg))
 	}
 
 	out = append(out, checkBasedir(cfg.Basedir))

@@ -88,3 +88,43 @@ func TestHostChecksNeverFail(t *testing.T) {
 		}
 	}
 }
+
+// A failover master that cannot be reached is a warning while another
+// master works.
+func TestRunWithOneFailoverMasterDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	pb, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Close()
+	go func() {
+		for {
+			c, err := pb.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("\x02\x80\x02\x82pb\x04\x82none")) // PB's dialect offer
+			c.Close()
+		}
+	}()
+	dir := t.TempDir()
+	cfg := cfgFor(dir, down)
+	cfg.FailoverMasters = []string{pb.Addr().String()}
+	results := Run(context.Background(), dir, func(string) (*config.Config, error) { return cfg, nil })
+	var out bytes.Buffer
+	Print(&out, results)
+	if Failed(results) || !strings.Contains(out.String(), "WARN  connect 127.0.0.1:"+strconv.Itoa(down)) ||
+		!strings.Contains(out.String(), "PASS  protocol "+pb.Addr().String()) {
+		t.Errorf("one of two masters down:\n%s", out.String())
+	}
+	cfg.FailoverMasters = []string{"127.0.0.1:" + strconv.Itoa(down)}
+	if results := Run(context.Background(), dir, func(string) (*config.Config, error) { return cfg, nil }); !Failed(results) {
+		t.Errorf("every master down, and no check fails: %+v", results)
+	}
+}

@@ -28,7 +28,8 @@ base directory is writable; the host has the recommended 2 CPUs, 512 MiB of
 memory and 30 GiB of free disk (a warning, not a failure).
 
 One line per check: PASS, WARN or FAIL, why, and what to do. Exit status 1
-when any check fails. It never logs in to the master, so it is safe to run
+when any check fails. Of several masters, those that fail are only a WARN
+while another one passes every check. It never logs in to the master, so it is safe to run
 beside a running worker.`,
 		Args: atMostOneBasedir,
 		RunE: func(cmd *cobra.Command, args []string) error {
