@@ -41,6 +41,14 @@ func TestFailoverToTheSecondMasterAndBack(t *testing.T) {
 		t.Errorf("the log does not say which master is in use:\n%s", log)
 	}
 
+	// check agrees: the first is down, but the worker can work.
+	lines, code := runCheck(t, dir)
+	if code != 0 {
+		t.Errorf("check with the first master down and the second up: exit %d, want 0", code)
+	}
+	wantVerdict(t, lines, "connect "+first.PBAddr(), "WARN", "connection refused")
+	wantVerdict(t, lines, "protocol "+second.PBAddr(), "PASS", "Perspective Broker")
+
 	// The first comes back: the worker stays with the second.
 	if err := first.StartAgain(ctx); err != nil {
 		t.Fatal(err)
