@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/buildslave/buildslave/agent/command"
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // Protocols a worker can speak to its master.
@@ -63,7 +63,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	switch c.Protocol {
-	case ProtocolPB, ProtocolMsgpack:
+	case ProtocolPB:
+	case ProtocolMsgpack:
+		// The name travels in HTTP Basic credentials, "name:password".
+		if strings.Contains(c.Name, ":") {
+			bad("workername %q contains ':', which protocol %q cannot carry (its login is HTTP Basic name:password): choose another name or use protocol %q",
+				c.Name, ProtocolMsgpack, ProtocolPB)
+		}
 	default:
 		bad("protocol %q is not one of %q, %q", c.Protocol, ProtocolPB, ProtocolMsgpack)
 	}
@@ -89,7 +95,7 @@ func (c *Config) Validate() error {
 	if c.LogSize < 1 {
 		bad("log_size %d is not a positive number of bytes", c.LogSize)
 	}
-	if err := command.CheckEncoding(c.UnicodeEncoding); err != nil {
+	if err := pytext.Check(c.UnicodeEncoding); err != nil {
 		bad("%v", err)
 	}
 	if c.Umask != nil && (*c.Umask < 0 || *c.Umask > MaxUmask) {
