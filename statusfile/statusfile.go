@@ -234,7 +234,8 @@ func (r *Recorder) StateChanged(s agent.Status) {
 		default:
 			sn.ConnectedSince = nil
 		}
-		if s.Err != nil {
+		// A graceful shutdown is how a run ends, not a connection error.
+		if s.Err != nil && !errors.Is(s.Err, agent.ErrShutdown) {
 			sn.LastError, sn.LastErrorAt = oneLine(s.Err.Error()), &now
 		}
 	})
