@@ -1,21 +1,14 @@
 package agent
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/buildslave/buildslave/config"
-	"github.com/buildslave/buildslave/protocol/banana"
 )
 
 // probeTimeout bounds each stage of a probe: a preflight check should not
@@ -133,79 +126,6 @@ func probeRoute(ctx context.Context, r route, protocol string) []ProbeResult {
 	}
 	ok(StageProtocol, detail)
 	return out
-}
-
-// probePB reads the master's dialect offer, the first thing a PB server
-// sends, and leaves without choosing one.
-func probePB(conn net.Conn) (string, error) {
-	conn.SetDeadline(time.Now().Add(probeTimeout))
-	rec := &recordingReader{r: conn}
-	offer, err := banana.NewDecoder(rec).Decode()
-	if err != nil {
-		var nerr net.Error
-		switch {
-		case errors.As(err, &nerr) && nerr.Timeout() && len(rec.seen) == 0:
-			return "", fmt.Errorf("nothing arrived within %s: a Buildbot master's worker port speaks first; this port waits (is it a web port?)", probeTimeout)
-		case len(rec.seen) > 0:
-			return "", fmt.Errorf("the far end is not a Buildbot PB port: it sent %q", preview(rec.seen))
-		}
-		return "", fmt.Errorf("the far end closed the connection before a PB dialect offer: %w", err)
-	}
-	dialects, _ := offer.([]any)
-	var names []string
-	for _, d := range dialects {
-		if b, ok := d.([]byte); ok {
-			names = append(names, string(b))
-		}
-	}
-	for _, n := range names {
-		if n == "pb" {
-			return fmt.Sprintf("Perspective Broker: the master offers dialects %s", strings.Join(names, ", ")), nil
-		}
-	}
-	return "", fmt.Errorf("the far end sent %v, not a PB dialect offer (it is not a Buildbot worker port)", offer)
-}
-
-// probeMsgpack asks for a WebSocket upgrade without credentials: a
-// Buildbot msgpack port refuses it with 401, which proves who is there
-// without logging in.
-func probeMsgpack(conn net.Conn, hostport string) (string, error) {
-	// A WebSocket server waits for the request; a PB port speaks first,
-	// and a request sent to it would be answered by a reset that can
-	// swallow what it said.
-	conn.SetReadDeadline(time.Now().Add(speakFirstWait))
-	first := make([]byte, 64)
-	if n, _ := conn.Read(first); n > 0 {
-		what := "it spoke first"
-		if bytes.Contains(first[:n], []byte("pb")) {
-			what = "it speaks Perspective Broker (a PB port)"
-		}
-		return "", fmt.Errorf("the far end is not a Buildbot msgpack port: %s, sending %q", what, preview(first[:n]))
-	}
-	conn.SetDeadline(time.Now().Add(probeTimeout))
-	key := make([]byte, 16)
-	rand.Read(key)
-	req := "GET / HTTP/1.1\r\nHost: " + hostport + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + base64.StdEncoding.EncodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
-	if _, err := conn.Write([]byte(req)); err != nil {
-		return "", fmt.Errorf("sending a WebSocket upgrade: %w", err)
-	}
-	rec := &recordingReader{r: conn}
-	resp, err := http.ReadResponse(bufio.NewReader(rec), nil)
-	if err != nil {
-		if len(rec.seen) > 0 {
-			return "", fmt.Errorf("the far end is not a Buildbot msgpack port: it answered %q", preview(rec.seen))
-		}
-		return "", fmt.Errorf("no answer to a WebSocket upgrade: %w", err)
-	}
-	resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
-		return "msgpack: the master asks for credentials on a WebSocket upgrade (HTTP 401), as a Buildbot msgpack port does", nil
-	case http.StatusSwitchingProtocols:
-		return "", errors.New("the far end accepted a WebSocket upgrade without credentials: not a Buildbot msgpack port")
-	}
-	return "", fmt.Errorf("the far end answered a WebSocket upgrade with %q, not a Buildbot msgpack port's 401 (is it a web port?)", resp.Status)
 }
 
 // recordingReader keeps the first bytes read, for error messages.

@@ -32,6 +32,12 @@ var packageRules = []struct {
 	{"agent/command/...", []string{"protocol/...", "agent"}},
 	{"internal/pytext/...", []string{"agent/...", "config/...", "protocol/...", "cmd/..."}},
 	{"hostinfo/...", []string{"agent/...", "protocol/...", "cmd/..."}},
+	// The agent declares Observer; what watches it sits above it, each
+	// watcher on its own.
+	{"agent/...", []string{"statusfile/...", "metrics/...", "preflight/...", "cmd/..."}},
+	{"statusfile/...", []string{"metrics/...", "preflight/...", "cmd/..."}},
+	{"metrics/...", []string{"statusfile/...", "preflight/...", "cmd/..."}},
+	{"preflight/...", []string{"statusfile/...", "metrics/...", "cmd/..."}},
 }
 
 // fileRules: the non-test files of package agent matching files (and not
