@@ -14,7 +14,7 @@ func TestTacRoundTrip(t *testing.T) {
 			c := Defaults()
 			c.Relocatable, c.Basedir = true, "."
 			c.MasterHost, c.MasterPort = "master.example.org", 19989
-			c.Name, c.Password = "w1", `p'a"s\s` + "\x01é"
+			c.Name, c.Password = "w1", `p'a"s\s`+"\x01é"
 			return c
 		}(),
 		func() Config {
