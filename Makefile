@@ -21,6 +21,13 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/buildslave
 
+# The fleet allocator, the second program: make build makes both.
+SLAVEALLOC := bin/slavealloc
+.PHONY: slavealloc
+build: slavealloc
+slavealloc:
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(SLAVEALLOC) ./cmd/slavealloc
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
