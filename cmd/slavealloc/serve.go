@@ -19,6 +19,7 @@ import (
 
 func newServeCommand(e *env) *cobra.Command {
 	var dbURL, listen, tokenFile, certFile, keyFile string
+	var trustProxy bool
 	cmd := &cobra.Command{
 		Use:   "serve -D URL --listen HOST:PORT --token-file FILE",
 		Short: "Run the allocator's HTTP server",
@@ -38,7 +39,7 @@ Pending schema migrations are applied at start.`,
 			if (certFile == "") != (keyFile == "") {
 				return &usageError{errors.New("--tls-cert and --tls-key go together")}
 			}
-			return serve(cmd.Context(), e, dbURL, listen, tokenFile, certFile, keyFile)
+			return serve(cmd.Context(), e, dbURL, listen, tokenFile, certFile, keyFile, trustProxy)
 		},
 	}
 	addDBFlag(cmd, &dbURL)
@@ -47,11 +48,12 @@ Pending schema migrations are applied at start.`,
 	f.StringVar(&tokenFile, "token-file", "", "file of the accepted tokens (required)")
 	f.StringVar(&certFile, "tls-cert", "", "PEM certificate chain: serve HTTPS")
 	f.StringVar(&keyFile, "tls-key", "", "PEM private key of --tls-cert")
+	f.BoolVar(&trustProxy, "trust-forwarded-for", false, "behind a reverse proxy: record the worker's address from X-Forwarded-For")
 	cmd.MarkFlagRequired("token-file")
 	return cmd
 }
 
-func serve(ctx context.Context, e *env, dbURL, listen, tokenFile, certFile, keyFile string) error {
+func serve(ctx context.Context, e *env, dbURL, listen, tokenFile, certFile, keyFile string, trustProxy bool) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	tokens, err := token.Load(tokenFile)
 	if err != nil {
@@ -84,8 +86,10 @@ func serve(ctx context.Context, e *env, dbURL, listen, tokenFile, certFile, keyF
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
+	api := server.New(st, tokens, log)
+	api.TrustForwardedFor = trustProxy
 	srv := &http.Server{
-		Handler:           server.New(st, tokens, log).Handler(),
+		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -37,6 +37,11 @@ type Server struct {
 	tokens *token.Set
 	log    *slog.Logger
 	now    func() time.Time
+	// TrustForwardedFor takes the client's address from the last entry
+	// of X-Forwarded-For, which a reverse proxy in front (nginx, as the
+	// original allocator had) appends; without a proxy a client could
+	// write anything there, hence off by default.
+	TrustForwardedFor bool
 }
 
 // New returns a server of st that accepts tokens and logs to log.
@@ -97,11 +102,19 @@ func (s *Server) logged(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"client", clientAddr(r), "duration", time.Since(start).Round(time.Microsecond))
+			"client", s.clientAddr(r), "duration", time.Since(start).Round(time.Microsecond))
 	})
 }
 
-func clientAddr(r *http.Request) string {
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.TrustForwardedFor {
+		if h := r.Header.Values("X-Forwarded-For"); len(h) > 0 {
+			hops := strings.Split(h[len(h)-1], ",")
+			if last := strings.TrimSpace(hops[len(hops)-1]); net.ParseIP(last) != nil {
+				return last
+			}
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -254,7 +267,7 @@ func (s *Server) getTac(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	a, err := s.store.Allocate(r.Context(), name, clientAddr(r), s.now())
+	a, err := s.store.Allocate(r.Context(), name, s.clientAddr(r), s.now())
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -275,7 +288,7 @@ func (s *Server) getTac(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("allocated", "worker", name, "master", a.Master.Name, "address", c.MasterAddr(),
-		"why", a.Decision.Reason, "client", clientAddr(r))
+		"why", a.Decision.Reason, "client", s.clientAddr(r))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Slavealloc-Master", a.Master.Name)
 	w.Header().Set("X-Slavealloc-Reason", a.Decision.Reason)

@@ -37,6 +37,7 @@ type fixture struct {
 	log       *syncBuffer
 	store     *store.Store
 	client    *http.Client
+	tokens    *token.Set
 }
 
 type syncBuffer struct {
@@ -74,6 +75,7 @@ func newFixture(t *testing.T, dbURL string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.tokens = set
 	s := New(st, set, slog.New(slog.NewTextHandler(f.log, nil)))
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
@@ -279,5 +281,33 @@ func TestPostgres(t *testing.T) {
 	_, resp := f.do(t, "GET", "/gettac/w1", f.w1, "", 200)
 	if resp.Header.Get("X-Slavealloc-Master") != "m2" {
 		t.Errorf("after a move: %v", resp.Header)
+	}
+}
+
+// TestForwardedFor: behind a proxy the recorded address is the one the
+// proxy appended; otherwise the header is ignored.
+func TestForwardedFor(t *testing.T) {
+	f := newFixture(t, "sqlite:///"+filepath.Join(t.TempDir(), "a.db"))
+	fetch := func(url string) {
+		req, _ := http.NewRequest("GET", url+"/gettac/w1", nil)
+		req.Header.Set("Authorization", "Bearer "+f.admin)
+		req.Header.Set("X-Forwarded-For", "192.0.2.7, 198.51.100.9")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	fetch(f.srv.URL)
+	if w, _ := f.store.GetWorker(context.Background(), "w1", false); w.LastFetchAddr != "127.0.0.1" {
+		t.Errorf("without a proxy: %q", w.LastFetchAddr)
+	}
+	s := New(f.store, f.tokens, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.TrustForwardedFor = true
+	proxied := httptest.NewServer(s.Handler())
+	defer proxied.Close()
+	fetch(proxied.URL)
+	if w, _ := f.store.GetWorker(context.Background(), "w1", false); w.LastFetchAddr != "198.51.100.9" {
+		t.Errorf("behind a proxy: %q", w.LastFetchAddr)
 	}
 }

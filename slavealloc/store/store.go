@@ -59,6 +59,12 @@ func Open(ctx context.Context, dbURL string) (*Store, error) {
 		s.dialect = sqlite
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
 		s.db, err = sql.Open("pgx", dbURL)
+		if err == nil {
+			// Recycle connections before a server or a firewall on the
+			// way drops them idle (the original allocator's pool_recycle).
+			s.db.SetConnMaxIdleTime(5 * time.Minute)
+			s.db.SetConnMaxLifetime(30 * time.Minute)
+		}
 		s.dialect = postgres
 	default:
 		return nil, fmt.Errorf("database URL %q: the scheme must be sqlite:// or postgres://", redactURL(dbURL))
