@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net"
@@ -74,7 +75,7 @@ type allocatorServer struct {
 	done chan struct{}
 }
 
-func startAllocator(t *testing.T, dbURL, tokenFile string) *allocatorServer {
+func startAllocator(t *testing.T, dbURL, tokenFile string, extra ...string) *allocatorServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,7 +84,7 @@ func startAllocator(t *testing.T, dbURL, tokenFile string) *allocatorServer {
 	addr := l.Addr().String()
 	l.Close()
 	s := &allocatorServer{url: "http://" + addr, log: &bytes.Buffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(slavealloc(t), "serve", "-D", dbURL, "--listen", addr, "--token-file", tokenFile)
+	s.cmd = exec.Command(slavealloc(t), append([]string{"serve", "-D", dbURL, "--listen", addr, "--token-file", tokenFile}, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -149,14 +150,15 @@ func TestAllocatorEndToEnd(t *testing.T) {
 	m2 := mastertest.Start(t, opts)
 	slavealloc(t)
 	t.Run("sqlite", func(t *testing.T) {
-		allocatorEndToEnd(t, "sqlite:///"+filepath.Join(t.TempDir(), "alloc.db"), m1, m2)
+		allocatorEndToEnd(t, "sqlite:///"+filepath.Join(t.TempDir(), "alloc.db"), false, m1, m2)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		allocatorEndToEnd(t, pgtest.URL(t), m1, m2)
+		// With the passwords encrypted at rest.
+		allocatorEndToEnd(t, pgtest.URL(t), true, m1, m2)
 	})
 }
 
-func allocatorEndToEnd(t *testing.T, dbURL string, m1, m2 *mastertest.Master) {
+func allocatorEndToEnd(t *testing.T, dbURL string, encrypt bool, m1, m2 *mastertest.Master) {
 	ctx := testContext(t)
 	dir := t.TempDir()
 	tok := filepath.Join(dir, "admin.token")
@@ -165,7 +167,13 @@ func allocatorEndToEnd(t *testing.T, dbURL string, m1, m2 *mastertest.Master) {
 	if out, err := runSA(t, "dbinit", "-D", dbURL); err == nil || !strings.Contains(out, "already has a slavealloc schema") {
 		t.Errorf("second dbinit: %v %s", err, out)
 	}
-	srv := startAllocator(t, dbURL, tok)
+	var extra []string
+	if encrypt {
+		key := filepath.Join(dir, "password.key")
+		mustSA(t, "key", "new", key)
+		extra = []string{"--password-key-file", key}
+	}
+	srv := startAllocator(t, dbURL, tok, extra...)
 	api := []string{"--api", srv.url, "--token-file", tok}
 	mustSA(t, append([]string{"pool", "add", "p"}, api...)...)
 	for i, m := range []*mastertest.Master{m1, m2} {
@@ -177,6 +185,19 @@ func allocatorEndToEnd(t *testing.T, dbURL string, m1, m2 *mastertest.Master) {
 	mustSA(t, append([]string{"worker", "add", allocWorker, "--pool", "p", "--password-file", pwFile}, api...)...)
 	os.WriteFile(pwFile, []byte("py-pw\n"), 0o600)
 	mustSA(t, append([]string{"worker", "add", pyWorker, "--pool", "p", "--password-file", pwFile}, api...)...)
+
+	if encrypt {
+		db, err := sql.Open("pgx", dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored string
+		err = db.QueryRowContext(ctx, "SELECT password FROM workers WHERE name = $1", allocWorker).Scan(&stored)
+		db.Close()
+		if err != nil || !strings.HasPrefix(stored, "aesgcm:v1:") || strings.Contains(stored, allocPassword) {
+			t.Errorf("PostgreSQL holds %q, %v; want an encrypted password", stored, err)
+		}
+	}
 
 	// Unauthenticated changes are refused, by the CLI and by the server.
 	if out, err := runSA(t, "worker", "move", allocWorker, "m2", "--api", srv.url); err == nil || !strings.Contains(out, "needs --token-file") {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -12,6 +13,54 @@ import (
 func addDBFlag(cmd *cobra.Command, dbURL *string) {
 	cmd.Flags().StringVarP(dbURL, "db", "D", "", "database URL: sqlite:///relative.db, sqlite:////absolute.db or postgres://user@host/db")
 	cmd.MarkFlagRequired("db")
+}
+
+func addKeyFlag(cmd *cobra.Command, keyFile *string) {
+	cmd.Flags().StringVar(keyFile, "password-key-file", "", "key that keeps the workers' passwords encrypted in the database (see 'slavealloc key new')")
+}
+
+// openStore opens the database, with the password key if one is given.
+func openStore(ctx context.Context, dbURL, keyFile string) (*store.Store, error) {
+	var key []byte
+	if keyFile != "" {
+		var err error
+		if key, err = store.ReadKeyFile(keyFile); err != nil {
+			return nil, err
+		}
+	}
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	if key != nil {
+		if err := st.SetPasswordKey(key); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func newKeyCommand(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "key", Short: "Make the key that encrypts the workers' passwords at rest"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "new FILE",
+		Short: "Write a new random password key to FILE (mode 0600)",
+		Long: `Write a new random key to FILE, which must not exist. Give it to serve, dbdump
+and dbload with --password-key-file: the database then holds the workers'
+passwords encrypted (AES-256-GCM), and serve encrypts those stored before.
+Keep the key apart from the database's backups; without it the passwords
+are lost.`,
+		Args: exactArgs(1, "FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := store.WriteNewKeyFile(args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "wrote a new password key to %s\n", args[0])
+			return nil
+		},
+	})
+	return cmd
 }
 
 func newDBInitCommand(e *env) *cobra.Command {
@@ -43,7 +92,7 @@ created if missing). A database that already has the schema is refused;
 }
 
 func newDBDumpCommand(e *env) *cobra.Command {
-	var dbURL, out string
+	var dbURL, out, keyFile string
 	cmd := &cobra.Command{
 		Use:   "dbdump -D URL [-o FILE]",
 		Short: "Write the whole database as portable JSON (passwords included)",
@@ -52,7 +101,7 @@ dbload reads into any kind of database: a backup, or production copied into
 staging. With -o the file is written atomically with mode 0600.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := store.Open(cmd.Context(), dbURL)
+			st, err := openStore(cmd.Context(), dbURL, keyFile)
 			if err != nil {
 				return err
 			}
@@ -77,6 +126,7 @@ staging. With -o the file is written atomically with mode 0600.`,
 	}
 	addDBFlag(cmd, &dbURL)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE (mode 0600) instead of standard output")
+	addKeyFlag(cmd, &keyFile)
 	return cmd
 }
 
@@ -90,7 +140,7 @@ func dirOf(path string) string {
 }
 
 func newDBLoadCommand(e *env) *cobra.Command {
-	var dbURL string
+	var dbURL, keyFile string
 	cmd := &cobra.Command{
 		Use:   "dbload -D URL [FILE]",
 		Short: "Load a dbdump into an initialized, empty database",
@@ -110,7 +160,7 @@ func newDBLoadCommand(e *env) *cobra.Command {
 				defer f.Close()
 				in = f
 			}
-			st, err := store.Open(cmd.Context(), dbURL)
+			st, err := openStore(cmd.Context(), dbURL, keyFile)
 			if err != nil {
 				return err
 			}
@@ -123,5 +173,6 @@ func newDBLoadCommand(e *env) *cobra.Command {
 		},
 	}
 	addDBFlag(cmd, &dbURL)
+	addKeyFlag(cmd, &keyFile)
 	return cmd
 }

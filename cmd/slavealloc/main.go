@@ -69,7 +69,7 @@ Workers:  buildslave create-slave --allocator http://HOST:8010 --allocator-token
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		newDBInitCommand(e), newDBDumpCommand(e), newDBLoadCommand(e),
-		newServeCommand(e), newTokenCommand(e),
+		newServeCommand(e), newTokenCommand(e), newKeyCommand(e),
 		newPoolCommand(e), newMasterCommand(e), newWorkerCommand(e),
 	)
 	return root.ExecuteContext(ctx)

@@ -253,3 +253,35 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
 	return certFile, keyFile
 }
+
+// TestPasswordKey: a server with a password key keeps the passwords
+// encrypted; dbdump needs the key to write them out.
+func TestPasswordKey(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:///" + filepath.Join(dir, "a.db")
+	tok, key := filepath.Join(dir, "t"), filepath.Join(dir, "key")
+	mustSA(t, "", "token", "new", tok)
+	mustSA(t, "", "key", "new", key)
+	mustSA(t, "", "dbinit", "-D", db)
+	addr, log := serveInProcess(t, "-D", db, "--token-file", tok, "--password-key-file", key)
+	api := []string{"--api", "http://" + addr, "--token-file", tok}
+	mustSA(t, "", append([]string{"pool", "add", "p"}, api...)...)
+	mustSA(t, "very-secret-pw\n", append([]string{"worker", "add", "w1", "--pool", "p", "--password-file", "-"}, api...)...)
+	raw, err := os.ReadFile(filepath.Join(dir, "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal, _ := os.ReadFile(filepath.Join(dir, "a.db-wal"))
+	if bytes.Contains(append(raw, wal...), []byte("very-secret-pw")) {
+		t.Error("the database file holds the password in clear")
+	}
+	if _, err := sa(t, "", "dbdump", "-D", db); err == nil || !strings.Contains(err.Error(), "--password-key-file") {
+		t.Errorf("dbdump without the key: %v", err)
+	}
+	if out := mustSA(t, "", "dbdump", "-D", db, "--password-key-file", key); !strings.Contains(out, "very-secret-pw") {
+		t.Errorf("dbdump with the key lacks the password")
+	}
+	if strings.Contains(log.String(), "very-secret-pw") {
+		t.Error("the server logged the password")
+	}
+}

@@ -13,13 +13,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/buildslave/buildslave/slavealloc/server"
-	"github.com/buildslave/buildslave/slavealloc/store"
 	"github.com/buildslave/buildslave/slavealloc/token"
 )
 
 func newServeCommand(e *env) *cobra.Command {
 	var dbURL, listen, tokenFile, certFile, keyFile string
 	var trustProxy bool
+	var pwKeyFile string
 	cmd := &cobra.Command{
 		Use:   "serve -D URL --listen HOST:PORT --token-file FILE",
 		Short: "Run the allocator's HTTP server",
@@ -33,13 +33,14 @@ a token or its hash (sha256:HEX, see 'slavealloc token hash'), optionally
 followed by its scope: admin (the default) or worker:NAME, a token that may
 only fetch NAME's tac. --tls-cert and --tls-key serve HTTPS.
 
-Pending schema migrations are applied at start.`,
+Pending schema migrations are applied at start. With --password-key-file
+the workers' passwords are kept encrypted in the database.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (certFile == "") != (keyFile == "") {
 				return &usageError{errors.New("--tls-cert and --tls-key go together")}
 			}
-			return serve(cmd.Context(), e, dbURL, listen, tokenFile, certFile, keyFile, trustProxy)
+			return serve(cmd.Context(), e, dbURL, listen, tokenFile, certFile, keyFile, pwKeyFile, trustProxy)
 		},
 	}
 	addDBFlag(cmd, &dbURL)
@@ -49,17 +50,18 @@ Pending schema migrations are applied at start.`,
 	f.StringVar(&certFile, "tls-cert", "", "PEM certificate chain: serve HTTPS")
 	f.StringVar(&keyFile, "tls-key", "", "PEM private key of --tls-cert")
 	f.BoolVar(&trustProxy, "trust-forwarded-for", false, "behind a reverse proxy: record the worker's address from X-Forwarded-For")
+	addKeyFlag(cmd, &pwKeyFile)
 	cmd.MarkFlagRequired("token-file")
 	return cmd
 }
 
-func serve(ctx context.Context, e *env, dbURL, listen, tokenFile, certFile, keyFile string, trustProxy bool) error {
+func serve(ctx context.Context, e *env, dbURL, listen, tokenFile, certFile, keyFile, pwKeyFile string, trustProxy bool) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	tokens, err := token.Load(tokenFile)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, dbURL)
+	st, err := openStore(ctx, dbURL, pwKeyFile)
 	if err != nil {
 		return err
 	}
@@ -70,6 +72,17 @@ func serve(ctx context.Context, e *env, dbURL, listen, tokenFile, certFile, keyF
 	}
 	if from != to {
 		log.Info("migrated the schema", "from", from, "to", to)
+	}
+	if pwKeyFile != "" {
+		n, err := st.EncryptPasswords(ctx)
+		if err != nil {
+			return fmt.Errorf("encrypting the stored passwords: %w", err)
+		}
+		if n > 0 {
+			log.Info("encrypted the passwords stored in clear", "workers", n)
+		}
+	} else {
+		log.Warn("the workers' passwords are stored in clear: give --password-key-file to encrypt them")
 	}
 	var tlsConfig *tls.Config
 	if certFile != "" {

@@ -86,6 +86,10 @@ func (s *Store) DumpTo(ctx context.Context, w io.Writer) error {
 			return err
 		}
 		wk.Version = 0 // a load starts the counters afresh
+		if wk.Password, err = s.reveal(wk.Name, wk.Password); err != nil {
+			rows.Close()
+			return err
+		}
 		d.Workers = append(d.Workers, wk)
 	}
 	rows.Close()
@@ -148,7 +152,7 @@ func (s *Store) LoadFrom(ctx context.Context, r io.Reader) error {
 			}
 			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO workers (name, password, pool, enabled, locked_master, current_master, notes, last_fetch_unix, last_fetch_addr)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-				w.Name, w.Password, w.Pool, w.Enabled, nullString(w.LockedMaster), nullString(w.CurrentMaster), w.Notes, fetched, w.LastFetchAddr); err != nil {
+				w.Name, s.seal(w.Name, w.Password), w.Pool, w.Enabled, nullString(w.LockedMaster), nullString(w.CurrentMaster), w.Notes, fetched, w.LastFetchAddr); err != nil {
 				return wrap(err, "loading worker %s", w.Name)
 			}
 		}

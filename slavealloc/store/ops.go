@@ -255,6 +255,11 @@ func (s *Store) ListWorkers(ctx context.Context, pool string, withPasswords bool
 		if err != nil {
 			return nil, fmt.Errorf("listing workers: %w", err)
 		}
+		if withPasswords {
+			if w.Password, err = s.reveal(w.Name, w.Password); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, w)
 	}
 	return out, rows.Err()
@@ -269,6 +274,10 @@ func (s *Store) getWorker(ctx context.Context, q querier, name string, withPassw
 	w, err := scanWorker(q.QueryRowContext(ctx, s.q("SELECT "+workerColumns+" FROM workers WHERE name = ?"), name), withPassword)
 	if isNoRows(err) {
 		return w, notFound("worker %q does not exist", name)
+	}
+	if err == nil && withPassword {
+		w.Password, err = s.reveal(name, w.Password)
+		return w, err
 	}
 	return w, wrap(err, "reading worker %s", name)
 }
@@ -290,7 +299,7 @@ func (s *Store) CreateWorker(ctx context.Context, w Worker) (Worker, error) {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO workers (name, password, pool, enabled, notes) VALUES (?, ?, ?, ?, ?)"),
-			w.Name, w.Password, w.Pool, w.Enabled, w.Notes); err != nil {
+			w.Name, s.seal(w.Name, w.Password), w.Pool, w.Enabled, w.Notes); err != nil {
 			return wrap(err, "creating worker %s", w.Name)
 		}
 		var err error
@@ -309,7 +318,7 @@ func (s *Store) UpdateWorker(ctx context.Context, name string, p WorkerPatch, if
 			if err := CheckPassword(*p.Password); err != nil {
 				return err
 			}
-			add("password", *p.Password)
+			add("password", s.seal(w.Name, *p.Password))
 		}
 		if p.Notes != nil {
 			if err := checkNotes(*p.Notes); err != nil {

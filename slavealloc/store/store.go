@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"crypto/cipher"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ const (
 type Store struct {
 	db      *sql.DB
 	dialect dialect
+	aead    cipher.AEAD // nil: passwords are stored in clear (crypt.go)
 }
 
 // Open connects to the database that url names: sqlite:///relative/path,
