@@ -53,3 +53,34 @@ func TestParseExported(t *testing.T) {
 		t.Errorf("Parse(Text()) = %+v", got)
 	}
 }
+
+// FuzzTacRoundTrip: whatever the allocator stores for a worker (name,
+// password, master host), the tac written for it reads back to exactly
+// that, and never to an extra statement; and ParseTac never panics on the
+// result or on the raw input.
+func FuzzTacRoundTrip(f *testing.F) {
+	f.Add("w1", "pw", "master.example.org")
+	f.Add("w'1", `p"w\'`, "::1")
+	f.Add("w", "a\nimport os; os.system('x')\n", "h\x00")
+	f.Add("w", "\u2028\U0001F600\x7f", "h")
+	f.Fuzz(func(t *testing.T, name, password, host string) {
+		ParseTac(name + password + host)
+		c := Defaults()
+		c.Relocatable, c.Basedir = true, "."
+		c.Name, c.Password, c.MasterHost = name, password, host
+		if name == "" || password == "" || host == "" || c.Validate() != nil {
+			return
+		}
+		tac, err := ParseTac(c.Tac())
+		if err != nil {
+			t.Fatalf("ParseTac: %v\n%s", err, c.Tac())
+		}
+		if len(tac.NotUnderstood) > 0 {
+			t.Fatalf("not understood: %q\n%s", tac.NotUnderstood, c.Tac())
+		}
+		got := tac.Config
+		if got.Name != name || got.Password != password || got.MasterHost != host {
+			t.Fatalf("round trip: %q %q %q, want %q %q %q", got.Name, got.Password, got.MasterHost, name, password, host)
+		}
+	})
+}
