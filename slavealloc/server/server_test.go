@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -309,5 +311,63 @@ func TestForwardedFor(t *testing.T) {
 	fetch(proxied.URL)
 	if w, _ := f.store.GetWorker(context.Background(), "w1", false); w.LastFetchAddr != "198.51.100.9" {
 		t.Errorf("behind a proxy: %q", w.LastFetchAddr)
+	}
+}
+
+// TestConcurrentRequests: parallel changes through the API, on both
+// databases, all succeed and all stick.
+func TestConcurrentRequests(t *testing.T) {
+	for name, url := range map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:///" + filepath.Join(t.TempDir(), "a.db") },
+		"postgres": func(t *testing.T) string { return pgtest.URL(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, url(t))
+			const n = 16
+			for i := range n {
+				f.do(t, "POST", "/api/workers", f.admin, `{"name":"c`+strconv.Itoa(i)+`","pool":"p","password":"x"}`, 201)
+			}
+			var wg sync.WaitGroup
+			errs := make(chan string, 3*n)
+			send := func(method, path, body, tok string) {
+				defer wg.Done()
+				req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := f.client.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				data, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs <- fmt.Sprintf("%s %s: %d %s", method, path, resp.StatusCode, data)
+				}
+			}
+			for i := range n {
+				w := "/api/workers/c" + strconv.Itoa(i)
+				wg.Add(3)
+				go send("PATCH", w, `{"notes":"n`+strconv.Itoa(i)+`"}`, f.admin)
+				go send("POST", w+"/lock", `{"master":"m2"}`, f.admin)
+				go send("GET", "/gettac/c"+strconv.Itoa(i), "", f.admin)
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Error(e)
+			}
+			ws, err := f.store.ListWorkers(context.Background(), "p", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range ws {
+				if !strings.HasPrefix(w.Name, "c") {
+					continue
+				}
+				if w.Notes != "n"+strings.TrimPrefix(w.Name, "c") || w.LockedMaster != "m2" || w.CurrentMaster != "m2" || w.LastFetch == nil {
+					t.Errorf("lost update: %+v", w)
+				}
+			}
+		})
 	}
 }
