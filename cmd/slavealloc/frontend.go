@@ -130,7 +130,7 @@ func showMaster(w io.Writer, m store.Master) { showMasters(w, []store.Master{m})
 
 func newMasterCommand(e *env) *cobra.Command {
 	var f apiFlags
-	cmd := &cobra.Command{Use: "master", Short: "List, add, enable and disable masters"}
+	cmd := &cobra.Command{Use: "master", Short: "List, add, update, enable and disable masters"}
 	addAPIFlags(cmd, &f)
 	var pool string
 	list := &cobra.Command{
@@ -162,7 +162,41 @@ func newMasterCommand(e *env) *cobra.Command {
 	af.BoolVar(&m.disabled, "disabled", false, "add it disabled: no worker is given it until it is enabled")
 	add.MarkFlagRequired("host")
 	add.MarkFlagRequired("pool")
-	cmd.AddCommand(list, add)
+	var up struct {
+		host           string
+		pbPort, mpPort int
+		pool           string
+	}
+	update := &cobra.Command{
+		Use: "update NAME [--host HOST] [--pb-port PORT] [--msgpack-port PORT] [--pool POOL]", Short: "Change a master's address or pool",
+		Args: exactArgs(1, "NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{}
+			fl := cmd.Flags()
+			if fl.Changed("host") {
+				body["host"] = up.host
+			}
+			if fl.Changed("pb-port") {
+				body["pb_port"] = up.pbPort
+			}
+			if fl.Changed("msgpack-port") {
+				body["msgpack_port"] = up.mpPort
+			}
+			if fl.Changed("pool") {
+				body["pool"] = up.pool
+			}
+			if len(body) == 0 {
+				return &usageError{errors.New("update needs at least one of --host, --pb-port, --msgpack-port, --pool")}
+			}
+			return call(cmd, &f, e, "PATCH", "/api/masters/"+url.PathEscape(args[0]), body, showMaster)
+		},
+	}
+	uf := update.Flags()
+	uf.StringVar(&up.host, "host", "", "new host name or address")
+	uf.IntVar(&up.pbPort, "pb-port", 0, "new PB port")
+	uf.IntVar(&up.mpPort, "msgpack-port", 0, "new msgpack port (0: none)")
+	uf.StringVar(&up.pool, "pool", "", "new pool; its workers are rebalanced at their next start")
+	cmd.AddCommand(list, add, update)
 	for _, action := range []string{"enable", "disable"} {
 		cmd.AddCommand(&cobra.Command{
 			Use: action + " NAME", Short: strings.ToUpper(action[:1]) + action[1:] + " a master", Args: exactArgs(1, "NAME"),
@@ -204,7 +238,7 @@ func orDash(s string) string {
 
 func newWorkerCommand(e *env) *cobra.Command {
 	var f apiFlags
-	cmd := &cobra.Command{Use: "worker", Short: "List, add, move, lock, enable and disable workers"}
+	cmd := &cobra.Command{Use: "worker", Short: "List, add, update, move, lock, enable and disable workers"}
 	addAPIFlags(cmd, &f)
 	var pool string
 	list := &cobra.Command{
@@ -281,7 +315,41 @@ enabled master. Restart the worker for the change to take effect.`,
 		},
 	}
 	lock.Flags().BoolVar(&unlock, "unlock", false, "remove the lock")
-	cmd.AddCommand(list, addCmd, move, lock)
+	var wu struct{ passwordFile, notes, pool string }
+	wupdate := &cobra.Command{
+		Use:   "update NAME [--password-file FILE] [--notes TEXT] [--pool POOL]",
+		Short: "Change a worker's password, notes or pool",
+		Long: `Change a worker's password (read from --password-file, - for standard input),
+its notes, or its pool (where its next start balances it). Give the worker
+the new password too: it logs in with what the allocator hands out.`,
+		Args: exactArgs(1, "NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{}
+			fl := cmd.Flags()
+			if fl.Changed("password-file") {
+				pw, err := readPassword(e, wu.passwordFile)
+				if err != nil {
+					return err
+				}
+				body["password"] = pw
+			}
+			if fl.Changed("notes") {
+				body["notes"] = wu.notes
+			}
+			if fl.Changed("pool") {
+				body["pool"] = wu.pool
+			}
+			if len(body) == 0 {
+				return &usageError{errors.New("update needs at least one of --password-file, --notes, --pool")}
+			}
+			return call(cmd, &f, e, "PATCH", "/api/workers/"+url.PathEscape(args[0]), body, showWorker)
+		},
+	}
+	wf := wupdate.Flags()
+	wf.StringVar(&wu.passwordFile, "password-file", "", "file whose first line is the new password (- : standard input)")
+	wf.StringVar(&wu.notes, "notes", "", "new notes")
+	wf.StringVar(&wu.pool, "pool", "", "new pool")
+	cmd.AddCommand(list, addCmd, wupdate, move, lock)
 	for _, action := range []string{"enable", "disable"} {
 		cmd.AddCommand(&cobra.Command{
 			Use: action + " NAME", Short: strings.ToUpper(action[:1]) + action[1:] + " a worker", Args: exactArgs(1, "NAME"),

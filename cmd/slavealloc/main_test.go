@@ -139,6 +139,14 @@ func TestFrontEnd(t *testing.T) {
 	}
 	mustSA(t, "", with("worker", "enable", "w1")...)
 	mustSA(t, "", with("worker", "move", "w1", "--pool", "p")...)
+	mustSA(t, "new-pw\n", with("worker", "update", "w1", "--password-file", "-", "--notes", "rack 2")...)
+	mustSA(t, "", with("master", "update", "m2", "--host", "::1", "--msgpack-port", "0")...)
+	if _, err := sa(t, "", with("worker", "update", "w1")...); !errors.As(err, new(*usageError)) {
+		t.Errorf("update without a change: %v", err)
+	}
+	if out := mustSA(t, "", "master", "list", "--api", "http://"+addr); !strings.Contains(out, "m2      p     ::1        9002                   yes") {
+		t.Errorf("master list after update:\n%s", out)
+	}
 
 	// Changes without a token are refused before anything is sent; with
 	// a wrong one, by the server.
@@ -166,7 +174,7 @@ func TestFrontEnd(t *testing.T) {
 		t.Errorf("dump file: %v %v", fi, err)
 	}
 	data, _ := os.ReadFile(dump)
-	if !strings.Contains(string(data), "s3cret-pw") {
+	if !strings.Contains(string(data), "new-pw") || !strings.Contains(string(data), "rack 2") {
 		t.Errorf("the dump lacks the password")
 	}
 	pg := pgtest.URL(t)
