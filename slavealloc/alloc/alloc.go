@@ -47,6 +47,9 @@ func Choose(locked, current string, pool []Candidate) (Decision, error) {
 	}
 	var best *Candidate
 	why := "the worker had no master yet"
+	if current != "" {
+		why = "its master " + current + " is not in the worker's pool"
+	}
 	for i := range pool {
 		c := &pool[i]
 		if c.Name == current {
@@ -58,9 +61,6 @@ func Choose(locked, current string, pool []Candidate) (Decision, error) {
 		if c.Enabled && (best == nil || c.Workers < best.Workers || c.Workers == best.Workers && c.Name < best.Name) {
 			best = c
 		}
-	}
-	if current != "" && why == "the worker had no master yet" {
-		why = "its master " + current + " is not in the worker's pool"
 	}
 	if best == nil {
 		return Decision{}, ErrNoMaster
