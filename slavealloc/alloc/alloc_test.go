@@ -2,6 +2,7 @@ package alloc
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -11,15 +12,16 @@ func TestChoose(t *testing.T) {
 		name, locked, current string
 		want                  string
 		kind                  Kind
+		why                   string
 	}{
-		{"locked wins over everything", "m3", "m1", "m3", Locked},
-		{"sticky while enabled", "", "m1", "m1", Sticky},
-		{"new worker goes to the least loaded, ties by name", "", "", "m2", Balanced},
-		{"disabled master: rebalanced", "", "m3", "m2", Balanced},
-		{"master gone from the pool: rebalanced", "", "other", "m2", Balanced},
+		{"locked wins over everything", "m3", "m1", "m3", Locked, "locked to m3"},
+		{"sticky while enabled", "", "m1", "m1", Sticky, "stays on m1"},
+		{"new worker goes to the least loaded, ties by name", "", "", "m2", Balanced, "no master yet; m2 has the fewest workers (2)"},
+		{"disabled master: rebalanced", "", "m3", "m2", Balanced, "m3 is disabled"},
+		{"master gone from the pool: rebalanced", "", "other", "m2", Balanced, "other is not in the worker's pool"},
 	} {
 		d, err := Choose(tc.locked, tc.current, pool)
-		if err != nil || d.Master != tc.want || d.Kind != tc.kind || d.Reason == "" {
+		if err != nil || d.Master != tc.want || d.Kind != tc.kind || !strings.Contains(d.Reason, tc.why) {
 			t.Errorf("%s: got %+v, %v; want %s (%s)", tc.name, d, err, tc.want, tc.kind)
 		}
 	}
