@@ -73,14 +73,49 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH /api/workers/{name}", s.admin(s.updateWorker))
 	mux.HandleFunc("POST /api/workers/{name}/{action}", s.admin(s.workerAction))
 
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path))
-	})
 	mux.HandleFunc("GET /{$}", s.page)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("nothing at %s %s", r.Method, r.URL.Path))
+	return s.logged(jsonMuxErrors(mux))
+}
+
+// jsonMuxErrors turns the mux's own plain-text answers (404 for an
+// unknown path, 405 for a known path with the wrong method) into JSON
+// errors like every other.
+func jsonMuxErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(&muxErrorWriter{ResponseWriter: w, r: r}, r)
 	})
-	return s.logged(mux)
+}
+
+// muxErrorWriter replaces a plain-text error body with a JSON one.
+type muxErrorWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	replaced bool
+}
+
+func (w *muxErrorWriter) WriteHeader(code int) {
+	if code != http.StatusNotFound && code != http.StatusMethodNotAllowed {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.replaced = true
+	w.Header().Del("X-Content-Type-Options")
+	msg := fmt.Sprintf("nothing at %s", w.r.URL.Path)
+	if code == http.StatusMethodNotAllowed {
+		msg = fmt.Sprintf("%s is not allowed on %s (allowed: %s)", w.r.Method, w.r.URL.Path, w.Header().Get("Allow"))
+	}
+	writeError(w.ResponseWriter, code, msg)
+}
+
+func (w *muxErrorWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // statusWriter remembers the status for the request log.

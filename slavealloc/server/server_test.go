@@ -237,10 +237,16 @@ func TestChangesAndErrors(t *testing.T) {
 		{"POST", "/api/workers/w1/move", `{"master":"nope"}`, 400},
 		{"POST", "/api/workers/w1/fly", ``, 404},
 		{"GET", "/api/workers/nobody", ``, 404},
-		{"DELETE", "/api/pools", ``, 404},
+		{"DELETE", "/api/pools", ``, 405},
 		{"GET", "/api/nothing", ``, 404},
+		{"GET", "/nothing", ``, 404},
+		{"POST", "/", ``, 405},
 	} {
 		f.do(t, c.method, c.path, f.admin, c.body, c.want)
+	}
+	body, resp := f.do(t, "DELETE", "/api/pools", f.admin, "", 405)
+	if !strings.Contains(body, "allowed: GET, HEAD, POST") || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("405: %s %v", body, resp.Header)
 	}
 }
 
