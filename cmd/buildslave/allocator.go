@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +38,9 @@ type allocatorSettings struct {
 	TokenFile string `toml:"token_file"`
 	// Timeout is in seconds; 0 means allocatorFetchTimeout.
 	Timeout int `toml:"timeout"`
+	// CAFile holds PEM certificates to trust for an https:// allocator,
+	// besides the system's.
+	CAFile string `toml:"ca_file"`
 }
 
 func (s *allocatorSettings) timeout() time.Duration {
@@ -70,7 +75,10 @@ workername = %s
 token_file = %s
 # Seconds to wait for the allocator's answer. Default: %d.
 timeout = %d
-`, strconv.Quote(s.URL), strconv.Quote(s.Name), strconv.Quote(s.TokenFile), int(allocatorFetchTimeout/time.Second), s.Timeout)
+# PEM certificates to trust for an https:// allocator, besides the
+# system's (empty: the system's only).
+ca_file = %s
+`, strconv.Quote(s.URL), strconv.Quote(s.Name), strconv.Quote(s.TokenFile), int(allocatorFetchTimeout/time.Second), s.Timeout, strconv.Quote(s.CAFile))
 	path := filepath.Join(basedir, allocatorFileName)
 	tmp, err := os.CreateTemp(basedir, "."+allocatorFileName+".*")
 	if err != nil {
@@ -149,7 +157,11 @@ func fetchAllocation(ctx context.Context, s *allocatorSettings, protocol, basedi
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client, err := s.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("asking %s: %w", s.URL, err)
 	}
@@ -172,6 +184,27 @@ func fetchAllocation(ctx context.Context, s *allocatorSettings, protocol, basedi
 		return nil, fmt.Errorf("the allocator's answer is for worker %q, not %q", cfg.Name, s.Name)
 	}
 	return &allocation{cfg: cfg, master: resp.Header.Get("X-Slavealloc-Master"), reason: resp.Header.Get("X-Slavealloc-Reason")}, nil
+}
+
+// httpClient trusts CAFile's certificates besides the system's.
+func (s *allocatorSettings) httpClient() (*http.Client, error) {
+	if s.CAFile == "" {
+		return http.DefaultClient, nil
+	}
+	pem, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the allocator's CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", s.CAFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr}, nil
 }
 
 // errorMessage extracts {"error": ...} from an answer, or its text.
@@ -310,6 +343,11 @@ func createFromAllocator(ctx context.Context, a *app, stdout, stderr io.Writer, 
 	s := &allocatorSettings{URL: opts.allocator, Name: args[1]}
 	if opts.allocatorTokenFile != "" {
 		if s.TokenFile, err = filepath.Abs(opts.allocatorTokenFile); err != nil {
+			return err
+		}
+	}
+	if opts.allocatorCAFile != "" {
+		if s.CAFile, err = filepath.Abs(opts.allocatorCAFile); err != nil {
 			return err
 		}
 	}

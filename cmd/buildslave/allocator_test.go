@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
@@ -171,5 +172,32 @@ func TestCreateFromAllocatorFailures(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
 		t.Errorf("a failed create left %v", entries)
+	}
+}
+
+// TestAllocatorOverTLS: an https:// allocator with its own certificate is
+// trusted through --allocator-ca-file, and only then.
+func TestAllocatorOverTLS(t *testing.T) {
+	f := newAllocatorFixture(t)
+	tlsSrv := httptest.NewTLSServer(f.srv.Config.Handler)
+	defer tlsSrv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o644)
+	dir := t.TempDir()
+	code, _, errOut := run(t, "create-slave", "--allocator", tlsSrv.URL, "--allocator-token-file", f.tokenFile, filepath.Join(dir, "untrusted"), "w1")
+	if code == 0 || !strings.Contains(errOut, "certificate") {
+		t.Errorf("untrusted certificate: exit %d %s", code, errOut)
+	}
+	basedir := filepath.Join(dir, "w")
+	code, out, errOut := run(t, "create-slave", "--allocator", tlsSrv.URL, "--allocator-token-file", f.tokenFile, "--allocator-ca-file", ca, basedir, "w1")
+	if code != 0 || !strings.Contains(out, "gave master m1") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	var lines []string
+	if err := refreshFromAllocator(context.Background(), func(format string, args ...any) { lines = append(lines, fmtS(format, args...)) }, basedir); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "kept master m1") {
+		t.Errorf("refresh over TLS: %q", lines)
 	}
 }

@@ -28,6 +28,7 @@ type createOptions struct {
 	// (allocator.go).
 	allocator          string
 	allocatorTokenFile string
+	allocatorCAFile    string
 }
 
 func newCreateCommand(a *app) *cobra.Command {
@@ -93,6 +94,7 @@ An existing buildslave.cfg with different settings is only replaced with
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "print nothing but errors")
 	f.StringVar(&opts.allocator, "allocator", "", "URL of a slavealloc allocator: take master, name and password from it (arguments: BASEDIR NAME), and ask it again at every start")
 	f.StringVar(&opts.allocatorTokenFile, "allocator-token-file", "", "file holding the token sent to the allocator")
+	f.StringVar(&opts.allocatorCAFile, "allocator-ca-file", "", "PEM certificates to trust for an https:// allocator")
 	return cmd
 }
 
