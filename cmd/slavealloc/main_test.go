@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,11 +58,11 @@ func freeAddr(t *testing.T) string {
 }
 
 // serveInProcess runs "slavealloc serve" until the test ends.
-func serveInProcess(t *testing.T, args ...string) (addr string, log *bytes.Buffer) {
+func serveInProcess(t *testing.T, args ...string) (addr string, log *syncBuffer) {
 	t.Helper()
 	addr = freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	log = &bytes.Buffer{}
+	log = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--listen", addr}, args...), nil, log, log)
@@ -88,6 +89,24 @@ func serveInProcess(t *testing.T, args ...string) (addr string, log *bytes.Buffe
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// syncBuffer is a log the server writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func TestFrontEnd(t *testing.T) {

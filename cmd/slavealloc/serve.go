@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +31,7 @@ with ?format=cfg), the JSON API under /api/ and the web page at /.
 
 GET /api/pools, /api/masters and /api/workers (without passwords) are open;
 every change and every read that carries a password needs a token from
---token-file, sent as "Authorization: Bearer TOKEN". Each line of the file is
+--token-file, sent as "Authorization: Bearer TOKEN"; SIGHUP rereads it. Each line of the file is
 a token or its hash (sha256:HEX, see 'slavealloc token hash'), optionally
 followed by its scope: admin (the default) or worker:NAME, a token that may
 only fetch NAME's tac. --tls-cert and --tls-key serve HTTPS.
@@ -116,10 +119,27 @@ func serve(ctx context.Context, e *env, dbURL, listen, tokenFile, certFile, keyF
 	log.Info("serving", "url", scheme+"://"+ln.Addr().String()+"/", "schema", to)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	// SIGHUP rereads the token file: tokens are rotated without dropping
+	// a request. A file that no longer reads keeps the old tokens.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-hup:
+			tokens, err := token.Load(tokenFile)
+			if err != nil {
+				log.Error("keeping the old tokens", "err", err)
+				continue
+			}
+			api.SetTokens(tokens)
+			log.Info("reread the token file", "file", tokenFile)
+			continue
+		case <-ctx.Done():
+		}
+		break
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

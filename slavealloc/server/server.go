@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/buildslave/buildslave/config"
@@ -34,7 +35,7 @@ var web embed.FS
 // Server serves one store.
 type Server struct {
 	store  *store.Store
-	tokens *token.Set
+	tokens atomic.Pointer[token.Set]
 	log    *slog.Logger
 	now    func() time.Time
 	// TrustForwardedFor takes the client's address from the last entry
@@ -46,7 +47,15 @@ type Server struct {
 
 // New returns a server of st that accepts tokens and logs to log.
 func New(st *store.Store, tokens *token.Set, log *slog.Logger) *Server {
-	return &Server{store: st, tokens: tokens, log: log, now: time.Now}
+	s := &Server{store: st, log: log, now: time.Now}
+	s.tokens.Store(tokens)
+	return s
+}
+
+// SetTokens replaces the accepted tokens, for a rotation without a
+// restart; requests already authorized are not affected.
+func (s *Server) SetTokens(tokens *token.Set) {
+	s.tokens.Store(tokens)
 }
 
 // maxBody bounds a request body: the API's objects are small.
@@ -163,7 +172,7 @@ func (s *Server) scope(r *http.Request) (token.Scope, bool) {
 	if !ok {
 		return token.Scope{}, false
 	}
-	return s.tokens.Check(strings.TrimSpace(tok))
+	return s.tokens.Load().Check(strings.TrimSpace(tok))
 }
 
 // admin wraps a handler that needs an admin token.
