@@ -59,6 +59,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzUnjelly$$' -fuzztime $(FUZZTIME) ./protocol/jelly/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
 	$(GO) test -run '^$$' -fuzz '^FuzzMasterFrames$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
+	$(GO) test -run '^$$' -fuzz '^FuzzTacRoundTrip$$' -fuzztime $(FUZZTIME) ./config/
 
 demo: build
 	$(GO) run ./scripts/demo -buildslave $(BIN)
