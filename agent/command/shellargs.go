@@ -24,6 +24,10 @@ type shellConfig struct {
 	timeout     seconds // without output
 	maxTime     seconds // in all
 	sigtermTime seconds // between SIGTERM and interruptSignal
+	// maxLines, if hasMaxLines, is how many lines of stdout and stderr
+	// may be sent before the command is killed (max_lines, 4.x masters).
+	maxLines    int64
+	hasMaxLines bool
 	// interruptSignal names the kill signal, without "SIG".
 	interruptSignal string
 
@@ -45,7 +49,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	}
 	var ok bool
 	if cfg.workdir, ok = TextValue(args["workdir"]); !ok {
-		return nil, fmt.Errorf("workdir must be a string, not %T", args["workdir"])
+		return nil, fmt.Errorf("workdir must be a string, not %s", pyTypeName(args["workdir"]))
 	}
 	var err error
 	if cfg.command, err = parseCommand(args["command"], codec); err != nil {
@@ -56,7 +60,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	case map[string]any:
 		cfg.env = env
 	default:
-		return nil, fmt.Errorf("env must be a dict, not %T", env)
+		return nil, fmt.Errorf("env must be a dict, not %s", pyTypeName(env))
 	}
 	switch v := args["usePTY"].(type) {
 	case nil:
@@ -69,7 +73,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	}
 	if v := args["initial_stdin"]; v != nil {
 		if _, ok := TextValue(v); !ok {
-			return nil, fmt.Errorf("initial_stdin must be a string, not %T", v)
+			return nil, fmt.Errorf("initial_stdin must be a string, not %s", pyTypeName(v))
 		}
 		s, err := codec.EncodeValue(v)
 		if err != nil {
@@ -86,10 +90,15 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	if cfg.sigtermTime, err = secondsArg(args, "sigtermTime"); err != nil {
 		return nil, err
 	}
+	// 4.x masters always send max_lines, None meaning no limit; as in the
+	// reference, 0 is a limit (the first line kills the command).
+	if cfg.maxLines, cfg.hasMaxLines, err = intArg(args, "max_lines"); err != nil {
+		return nil, err
+	}
 	if v := args["interruptSignal"]; v != nil {
 		s, ok := TextValue(v)
 		if !ok {
-			return nil, fmt.Errorf("interruptSignal must be a string, not %T", v)
+			return nil, fmt.Errorf("interruptSignal must be a string, not %s", pyTypeName(v))
 		}
 		cfg.interruptSignal = s
 	}
@@ -121,7 +130,7 @@ func parseCommand(v any, codec pytext.Codec) (commandLine, error) {
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return commandLine{}, fmt.Errorf("command must be a string or a list, not %T", v)
+		return commandLine{}, fmt.Errorf("command must be a string or a list, not %s", pyTypeName(v))
 	}
 	if len(list) == 0 {
 		return commandLine{}, fmt.Errorf("command is an empty list")
@@ -212,7 +221,7 @@ type logfileSpec struct {
 func parseLogfiles(v any) ([]logfileSpec, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("logfiles must be a dict, not %T", v)
+		return nil, fmt.Errorf("logfiles must be a dict, not %s", pyTypeName(v))
 	}
 	var specs []logfileSpec
 	for _, name := range slices.Sorted(maps.Keys(m)) {
@@ -220,12 +229,12 @@ func parseLogfiles(v any) ([]logfileSpec, error) {
 		switch x := m[name].(type) {
 		case map[string]any:
 			if spec.filename, ok = TextValue(x["filename"]); !ok {
-				return nil, fmt.Errorf("logfile %q: filename must be a string, not %T", name, x["filename"])
+				return nil, fmt.Errorf("logfile %q: filename must be a string, not %s", name, pyTypeName(x["filename"]))
 			}
 			spec.follow = truthy(x["follow"])
 		default:
 			if spec.filename, ok = TextValue(x); !ok {
-				return nil, fmt.Errorf("logfile %q must be a filename or a dict, not %T", name, x)
+				return nil, fmt.Errorf("logfile %q must be a filename or a dict, not %s", name, pyTypeName(x))
 			}
 		}
 		specs = append(specs, spec)
