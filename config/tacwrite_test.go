@@ -45,11 +45,12 @@ func TestTacRoundTrip(t *testing.T) {
 func TestParseExported(t *testing.T) {
 	c := Defaults()
 	c.Relocatable, c.MasterHost, c.Name, c.Password = true, "m", "w", "p"
-	got, err := Parse([]byte(c.Text()), "/some/dir")
+	dir := t.TempDir()
+	got, err := Parse([]byte(c.Text()), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Basedir != "/some/dir" || got.Name != "w" || got.Password != "p" || got.MasterHost != "m" {
+	if got.Basedir != dir || got.Name != "w" || got.Password != "p" || got.MasterHost != "m" {
 		t.Errorf("Parse(Text()) = %+v", got)
 	}
 }

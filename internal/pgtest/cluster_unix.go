@@ -33,6 +33,9 @@ func binDir() (string, error) {
 	return "", errors.New("PostgreSQL's initdb is not installed")
 }
 
+// unsupported: a Unix system can always run a private cluster.
+func unsupported(error) bool { return false }
+
 func versionOf(dir string) int {
 	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
 	return n

@@ -43,7 +43,7 @@ func URL(t testing.TB) string {
 		admin, stop, startEr = startCluster()
 	})
 	if startEr != nil {
-		if os.Getenv("CI") == "true" {
+		if os.Getenv("CI") == "true" && !unsupported(startEr) {
 			t.Fatalf("PostgreSQL is needed in CI: %v", startEr)
 		}
 		t.Skipf("no PostgreSQL server for this test: %v (install Debian's postgresql package, or set %s)", startEr, EnvURL)

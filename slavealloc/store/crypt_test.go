@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -84,9 +85,11 @@ func TestKeyFile(t *testing.T) {
 	if err := WriteNewKeyFile(p); err == nil {
 		t.Error("replaced a key file")
 	}
-	os.Chmod(p, 0o644)
-	if _, err := ReadKeyFile(p); err == nil || !strings.Contains(err.Error(), "chmod 600") {
-		t.Errorf("readable key file: %v", err)
+	if runtime.GOOS != "windows" { // POSIX permission bits
+		os.Chmod(p, 0o644)
+		if _, err := ReadKeyFile(p); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("readable key file: %v", err)
+		}
 	}
 	bad := filepath.Join(dir, "bad")
 	os.WriteFile(bad, []byte("short\n"), 0o600)
