@@ -222,11 +222,11 @@ func TestServeRefuses(t *testing.T) {
 	}
 	if runtime.GOOS != "windows" { // POSIX permission bits
 		os.Chmod(tok, 0o644)
-		if _, err := sa(t, "", "serve", "-D", "sqlite:///x.db", "--token-file", tok); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		if _, err := sa(t, "", "serve", "-D", "sqlite:///"+filepath.Join(dir, "x.db"), "--token-file", tok); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 			t.Errorf("serve with a readable token file: %v", err)
 		}
 	}
-	if _, err := sa(t, "", "serve", "-D", "sqlite:///x.db"); err == nil {
+	if _, err := sa(t, "", "serve", "-D", "sqlite:///"+filepath.Join(dir, "x.db")); err == nil {
 		t.Error("serve without --token-file")
 	}
 }
