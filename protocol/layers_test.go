@@ -31,6 +31,7 @@ var packageRules = []struct {
 	{"config/...", []string{"agent/...", "protocol/...", "cmd/...", "service/..."}},
 	{"agent/command/...", []string{"protocol/...", "agent"}},
 	{"internal/pytext/...", []string{"agent/...", "config/...", "protocol/...", "cmd/..."}},
+	{"internal/sharedfile/...", []string{"agent/...", "config/...", "protocol/...", "cmd/...", "statusfile/..."}},
 	{"hostinfo/...", []string{"agent/...", "protocol/...", "cmd/..."}},
 	// The agent declares Observer; what watches it sits above it, each
 	// watcher on its own.

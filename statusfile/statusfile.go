@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/buildslave/buildslave/agent"
+	"github.com/buildslave/buildslave/internal/sharedfile"
 )
 
 // FileName is the status file's name in the base directory.
@@ -190,7 +191,8 @@ func writeAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	// A reader on Windows may hold the old file for an instant.
+	if err := sharedfile.Retry(func() error { return os.Rename(tmp.Name(), path) }); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
@@ -275,7 +277,8 @@ func (r *Recorder) OutputLines(int) {}
 // errors.Is(err, os.ErrNotExist).
 func Read(basedir string) (Snapshot, error) {
 	var s Snapshot
-	data, err := os.ReadFile(filepath.Join(basedir, FileName))
+	// Shared, so that the worker can replace the file while it is read.
+	data, err := sharedfile.ReadFile(filepath.Join(basedir, FileName))
 	if err != nil {
 		return s, err
 	}
