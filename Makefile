@@ -21,6 +21,13 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/buildslave
 
+# The fleet allocator, the second program: make build makes both.
+SLAVEALLOC := bin/slavealloc
+.PHONY: slavealloc
+build: slavealloc
+slavealloc:
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(SLAVEALLOC) ./cmd/slavealloc
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
@@ -70,6 +77,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCommandArgs$$' -fuzztime $(FUZZTIME) ./agent/command/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
 	$(GO) test -run '^$$' -fuzz '^FuzzMasterFrames$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
+	$(GO) test -run '^$$' -fuzz '^FuzzTacRoundTrip$$' -fuzztime $(FUZZTIME) ./config/
 
 # make demo PROTOCOL=msgpack_experimental_v7 shows a worker over msgpack.
 PROTOCOL ?= pb

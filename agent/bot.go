@@ -27,6 +27,7 @@ type bot struct {
 	version  string
 	registry *command.Registry
 	environ  []string // what commands inherit: ours, minus secrets
+	observer Observer // never nil
 
 	mu       sync.Mutex
 	builders map[string]*builder
@@ -48,6 +49,7 @@ func newBot(cfg *config.Config, logger *slog.Logger, version string) *bot {
 		environ:  commandEnviron(os.Environ()),
 		builders: make(map[string]*builder),
 		commands: make(map[string]*running),
+		observer: nopObserver{},
 	}
 }
 
@@ -319,6 +321,11 @@ func (b *bot) startCommand(ctx context.Context, bl *builder, setup bool, id, nam
 		env.BuilderDir = bl.builderDir()
 	}
 	env.Logger = logger
+	builderName := ""
+	if bl != nil {
+		builderName = bl.name
+	}
+	observed, sink := observeCommand(b.observer, builderName, id, name, args, sink)
 	cmd, err := b.registry.New(name, args, env)
 	if unknown := (*command.UnknownCommandError)(nil); errors.As(err, &unknown) {
 		unknown.CommandID = id
@@ -348,11 +355,13 @@ func (b *bot) startCommand(ctx context.Context, bl *builder, setup bool, id, nam
 	b.mu.Unlock()
 
 	logger.Info("startCommand", "name", name)
+	observed.started()
 	go func() {
 		defer close(r.done)
 		defer cancel()
 		started := time.Now()
 		command.RunOutput(cctx, cmd, r.out, sink, logger)
+		observed.finished(cmd, cctx.Err() != nil)
 		logger.Info("command finished", "name", name, "duration", time.Since(started).Round(time.Millisecond).String())
 		if bl != nil {
 			bl.mu.Lock()

@@ -184,6 +184,28 @@ func routeFromConfig(cfg *config.Config) (route, error) {
 	return r, nil
 }
 
+// routesFromConfig is the master of routeFromConfig followed by the
+// failover masters, in the order they are tried. A failover master takes
+// the first one's TLS settings (use_tls, or a TLS connection string's
+// trust roots and client certificate) and its proxy.
+func routesFromConfig(cfg *config.Config) ([]route, error) {
+	first, err := routeFromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	routes := []route{first}
+	for _, m := range cfg.FailoverMasters {
+		host, port, err := config.ParseHostPort(m)
+		if err != nil {
+			return nil, fmt.Errorf("failover_masters: %w", err)
+		}
+		r := first
+		r.master.Host, r.master.Port = host, port
+		routes = append(routes, r)
+	}
+	return routes, nil
+}
+
 func (r route) String() string {
 	if r.proxy != nil {
 		return r.master.String() + " via proxy " + r.proxy.String()

@@ -43,6 +43,10 @@ func (s State) String() string {
 type Status struct {
 	State State
 	Err   error
+	// Master names the master dialled, connected to or lost (host:port,
+	// "tls:host:port", "... via proxy ..."); empty in StateStopped
+	// reports of a run that never got that far.
+	Master string
 }
 
 // Options are the parts of a worker run that do not come from its config file.
@@ -54,6 +58,9 @@ type Options struct {
 	Status func(Status)
 	// Version is the worker version reported to the master.
 	Version string
+	// Observer, if set, is told of state changes, keepalives, commands,
+	// transfers and output, for status files and metrics; see Observer.
+	Observer Observer
 	// Shutdown delivers requests for a graceful shutdown, each a reason
 	// to log ("we got SIGHUP"): the worker asks the master to shut it
 	// down once its running builds are done (Run then returns

@@ -61,6 +61,9 @@ type worker struct {
 
 	proto wireProtocol
 
+	observer Observer // never nil
+	routes   []route  // the master, then the failover masters (see useRoute)
+
 	mu      sync.Mutex
 	current session // nil while not logged in
 
@@ -86,13 +89,13 @@ func newWorker(cfg *config.Config, opts Options) (*worker, error) {
 	if version == "" {
 		version = "dev"
 	}
-	w := &worker{cfg: cfg, log: logger, status: opts.Status}
-	r, err := routeFromConfig(cfg)
+	w := &worker{cfg: cfg, log: logger, status: opts.Status, observer: observerOrNop(opts.Observer)}
+	routes, err := routesFromConfig(cfg)
 	if err != nil {
 		return w, fmt.Errorf("connection settings: %w", err)
 	}
-	w.route = r
-	w.master = r.master.addr()
+	w.routes = routes
+	w.useRoute(routes[0])
 	if w.proto, err = protocolFor(cfg.Protocol); err != nil {
 		return w, err
 	}
@@ -105,10 +108,15 @@ func newWorker(cfg *config.Config, opts Options) (*worker, error) {
 		return w, fmt.Errorf("the password: %w", err)
 	}
 	w.bot = newBot(cfg, logger, version)
+	w.bot.observer = w.observer
 	return w, nil
 }
 
 func (w *worker) report(s Status) {
+	if s.Master == "" && w.route.master.Host != "" {
+		s.Master = w.route.String()
+	}
+	w.observer.StateChanged(s)
 	if w.status != nil {
 		w.status(s)
 	}
@@ -120,7 +128,7 @@ func (w *worker) run(ctx context.Context) error {
 	var lastRefusal bool
 	for {
 		w.report(Status{State: StateConnecting})
-		connected, err := w.connectOnce(ctx)
+		connected, err := w.connectRound(ctx)
 		if ctx.Err() != nil {
 			return stopReason(ctx)
 		}
@@ -288,6 +296,7 @@ func (w *worker) keepalive(ctx context.Context, s session) {
 		}
 		w.log.Debug("sending app-level keepalive")
 		cctx, cancel := context.WithTimeout(ctx, deadline)
+		sent := time.Now()
 		err := s.keepalive(cctx)
 		// A protocol may end the session itself on a missed reply (the
 		// msgpack ping does), which ends ctx too: the deadline still
@@ -295,6 +304,7 @@ func (w *worker) keepalive(ctx context.Context, s session) {
 		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
 		cancel()
 		if err == nil {
+			w.observer.KeepaliveAnswered(time.Since(sent))
 			continue
 		}
 		if ctx.Err() != nil && !timedOut {

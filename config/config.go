@@ -38,6 +38,10 @@ type Config struct {
 	ConnectionString      string
 	ProxyConnectionString string // proxy_connection_string
 	UseTLS                bool   // use_tls
+	// FailoverMasters are further masters, "host:port" each, tried in
+	// order after the one above on every (re)connection, with the same
+	// TLS and proxy settings (no tac counterpart).
+	FailoverMasters []string
 
 	Name     string // workername
 	Password string // passwd
@@ -51,6 +55,10 @@ type Config struct {
 	DeleteLeftoverDirs bool
 	Protocol           string // "pb" or "msgpack_experimental_v7"
 	UnicodeEncoding    string // "" means utf-8
+
+	// MetricsAddr, when set, is the host:port of the worker's HTTP
+	// endpoint for /healthz and /metrics (no tac counterpart).
+	MetricsAddr string
 
 	LogSize     int64 // rotate twistd.log at this many bytes (rotateLength)
 	LogCount    int   // rotated files kept (maxRotatedFiles)

@@ -48,6 +48,8 @@ func TestRoundTrip(t *testing.T) {
 	full.LogSize = 12345
 	full.LogCount = 0
 	full.NoLogRotate = true
+	full.FailoverMasters = []string{"master2.example.org:9989", "[2001:db8::2]:9990"}
+	full.MetricsAddr = "127.0.0.1:9101"
 
 	zeroUmask := sample(dir)
 	zeroUmask.Umask = umask(0)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +54,7 @@ func TestApplyEnvIgnoresUnsetAndEmpty(t *testing.T) {
 	if err != nil || applied != nil {
 		t.Fatalf("applied %v, %v", applied, err)
 	}
-	if c != before {
+	if !reflect.DeepEqual(c, before) {
 		t.Errorf("config changed: %+v", c)
 	}
 }

@@ -18,15 +18,17 @@ import (
 // logging settings, which the tac spells in camel case and which are named
 // after create-worker's options instead.
 type file struct {
-	Basedir               string `toml:"basedir"`
-	MasterHost            string `toml:"buildmaster_host"`
-	MasterPort            int    `toml:"port"`
-	ConnectionString      string `toml:"connection_string"`
-	ProxyConnectionString string `toml:"proxy_connection_string"`
-	UseTLS                bool   `toml:"use_tls"`
-	Name                  string `toml:"workername"`
-	Password              string `toml:"passwd"`
-	Keepalive             int    `toml:"keepalive"`
+	Basedir               string   `toml:"basedir"`
+	MasterHost            string   `toml:"buildmaster_host"`
+	MasterPort            int      `toml:"port"`
+	ConnectionString      string   `toml:"connection_string"`
+	ProxyConnectionString string   `toml:"proxy_connection_string"`
+	UseTLS                bool     `toml:"use_tls"`
+	FailoverMasters       []string `toml:"failover_masters"`
+	MetricsAddr           string   `toml:"metrics_addr"`
+	Name                  string   `toml:"workername"`
+	Password              string   `toml:"passwd"`
+	Keepalive             int      `toml:"keepalive"`
 	// Umask is a string of octal digits ("022") or a TOML integer
 	// (0o22), so it stays an any until Load looks at it.
 	Umask              any    `toml:"umask"`
@@ -103,6 +105,8 @@ func parse(data []byte, dir string) (*Config, error) {
 		ConnectionString:      f.ConnectionString,
 		ProxyConnectionString: f.ProxyConnectionString,
 		UseTLS:                f.UseTLS,
+		FailoverMasters:       f.FailoverMasters,
+		MetricsAddr:           f.MetricsAddr,
 		Name:                  f.Name,
 		Password:              f.Password,
 		Keepalive:             f.Keepalive,

@@ -34,6 +34,12 @@ func (c Config) LogValue() slog.Value {
 	if c.ProxyConnectionString != "" {
 		attrs = append(attrs, slog.String("proxy_connection_string", c.ProxyConnectionString))
 	}
+	if len(c.FailoverMasters) > 0 {
+		attrs = append(attrs, slog.String("failover_masters", strings.Join(c.FailoverMasters, ",")))
+	}
+	if c.MetricsAddr != "" {
+		attrs = append(attrs, slog.String("metrics_addr", c.MetricsAddr))
+	}
 	attrs = append(attrs,
 		slog.Bool("use_tls", c.UseTLS),
 		slog.String("protocol", c.Protocol),

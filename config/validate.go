@@ -52,6 +52,16 @@ func (c *Config) Validate() error {
 	} else if c.MasterPort < 0 || c.MasterPort > 65535 {
 		bad("port %d is out of range 1..65535", c.MasterPort)
 	}
+	for _, m := range c.FailoverMasters {
+		if _, _, err := ParseHostPort(m); err != nil {
+			bad("failover_masters: %v", err)
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, err := c.MetricsListenAddr(); err != nil {
+			bad("%v", err)
+		}
+	}
 	switch c.Protocol {
 	case ProtocolPB:
 	case ProtocolMsgpack:
@@ -101,6 +111,8 @@ func (c *Config) Validate() error {
 		{"workername", c.Name},
 		{"passwd", c.Password},
 		{"unicode_encoding", c.UnicodeEncoding},
+		{"metrics_addr", c.MetricsAddr},
+		{"failover_masters", strings.Join(c.FailoverMasters, ",")},
 	} {
 		if !utf8.ValidString(s.val) {
 			bad("%s is not valid UTF-8", s.key)

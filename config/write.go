@@ -77,6 +77,18 @@ func (c *Config) render() string {
 		"connection_string", c.ConnectionString, `"TLS:buildbot.example.org:9989"`)
 	optional(&b, "HTTP proxy to tunnel the connection through (with CONNECT). Default: none.",
 		"proxy_connection_string", c.ProxyConnectionString, `"tcp:proxy.example.org:3128"`)
+	failover := ""
+	if len(c.FailoverMasters) > 0 {
+		quoted := make([]string, len(c.FailoverMasters))
+		for i, m := range c.FailoverMasters {
+			quoted[i] = quote(m)
+		}
+		failover = "[" + strings.Join(quoted, ", ") + "]"
+	}
+	optionalRaw(&b, "Other masters of a multi-master set-up, \"host:port\" each, tried in this\n"+
+		"order when the master above cannot be reached, on every (re)connection.\n"+
+		"They take the same TLS and proxy settings. Default: none.",
+		"failover_masters", failover, `["master2.example.org:9989"]`)
 	setting(&b, "Connect to the master with TLS. Default: false.",
 		"use_tls", strconv.FormatBool(c.UseTLS))
 	setting(&b, "Protocol spoken to the master: \"pb\" or \"msgpack_experimental_v7\".\n"+
@@ -115,6 +127,11 @@ func (c *Config) render() string {
 	optional(&b, "Encoding of the name, password, command lines and their output.\n"+
 		"Default: utf-8.",
 		"unicode_encoding", c.UnicodeEncoding, `"utf-8"`)
+
+	section(&b, "Monitoring")
+	optional(&b, "Serve /healthz and /metrics (Prometheus) over HTTP at this host:port;\n"+
+		"a port alone listens on 127.0.0.1 only. Default: unset (no endpoint).",
+		"metrics_addr", c.MetricsAddr, `"127.0.0.1:9101"`)
 
 	section(&b, "Log file (twistd.log in the base directory)")
 	setting(&b, fmt.Sprintf("Rotate the log when it reaches this many bytes, rounded up to whole\nMiB; rotated logs are named twistd-TIMESTAMP.log. Default: %d.", DefaultLogSize),
@@ -155,6 +172,16 @@ func optional(b *strings.Builder, comment, key, value, example string) {
 		return
 	}
 	fmt.Fprintf(b, "%s = %s\n", key, quote(value))
+}
+
+// optionalRaw is optional for a value already in TOML syntax.
+func optionalRaw(b *strings.Builder, comment, key, value, example string) {
+	writeComment(b, comment)
+	if value == "" {
+		fmt.Fprintf(b, "#%s = %s\n", key, example)
+		return
+	}
+	fmt.Fprintf(b, "%s = %s\n", key, value)
 }
 
 func writeComment(b *strings.Builder, comment string) {

@@ -89,3 +89,7 @@ func size(n uint64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", value, "KMGTPE"[prefix])
 }
+
+// DiskFree is the space, in bytes, an unprivileged process may still use
+// in dir; 0 when unknown.
+func DiskFree(dir string) uint64 { return diskFree(dir) }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/buildslave/buildslave/internal/mastertest"
+	"github.com/buildslave/buildslave/internal/pgtest"
 )
 
 // binary is the buildslave executable built once for the whole package.
@@ -32,6 +33,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	defer pgtest.Stop()
 	binary = filepath.Join(dir, "buildslave")
 	build := exec.Command("go", "build", "-race", "-ldflags", "-X main.version=integration-test", "-o", binary, "../cmd/buildslave")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr

@@ -31,7 +31,14 @@ var packageRules = []struct {
 	{"config/...", []string{"agent/...", "protocol/...", "cmd/...", "service/..."}},
 	{"agent/command/...", []string{"protocol/...", "agent"}},
 	{"internal/pytext/...", []string{"agent/...", "config/...", "protocol/...", "cmd/..."}},
+	{"internal/sharedfile/...", []string{"agent/...", "config/...", "protocol/...", "cmd/...", "statusfile/..."}},
 	{"hostinfo/...", []string{"agent/...", "protocol/...", "cmd/..."}},
+	// The agent declares Observer; what watches it sits above it, each
+	// watcher on its own.
+	{"agent/...", []string{"statusfile/...", "metrics/...", "preflight/...", "cmd/..."}},
+	{"statusfile/...", []string{"metrics/...", "preflight/...", "cmd/..."}},
+	{"metrics/...", []string{"statusfile/...", "preflight/...", "cmd/..."}},
+	{"preflight/...", []string{"statusfile/...", "metrics/...", "cmd/..."}},
 }
 
 // fileRules: the non-test files of package agent matching files (and not

@@ -4,6 +4,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/buildslave/buildslave/internal/sharedfile"
 )
 
 // How watched log files are read (COMMANDS.md §2.5).
@@ -72,7 +74,7 @@ func (w *logWatcher) open() bool {
 		w.before = nil
 		return false
 	}
-	f, err := openShared(w.path)
+	f, err := sharedfile.Open(w.path)
 	if err != nil {
 		return false
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -58,4 +59,26 @@ func parseMasterAddress(s string) (host string, port int, err error) {
 		}
 	}
 	return host, port, nil
+}
+
+// parseMasterList splits create-slave's master argument, one
+// MASTERHOST[:PORT] or several separated by commas: the first is the
+// master, the others, as host:port, its failover masters.
+func parseMasterList(s string) (host string, port int, failover []string, err error) {
+	for i, one := range strings.Split(s, ",") {
+		one = strings.TrimSpace(one)
+		if one == "" {
+			return "", 0, nil, fmt.Errorf("the master list %q has an empty entry", s)
+		}
+		h, p, err := parseMasterAddress(one)
+		if err != nil {
+			return "", 0, nil, err
+		}
+		if i == 0 {
+			host, port = h, p
+			continue
+		}
+		failover = append(failover, net.JoinHostPort(h, strconv.Itoa(p)))
+	}
+	return host, port, failover, nil
 }

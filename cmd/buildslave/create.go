@@ -24,12 +24,17 @@ type createOptions struct {
 	relocatable bool
 	force       bool
 	quiet       bool
+	// allocator, when set, makes the worker ask slavealloc for its master
+	// (allocator.go).
+	allocator          string
+	allocatorTokenFile string
+	allocatorCAFile    string
 }
 
 func newCreateCommand(a *app) *cobra.Command {
 	opts := createOptions{cfg: config.Defaults()}
 	cmd := &cobra.Command{
-		Use:     "create-slave [flags] BASEDIR MASTERHOST[:PORT] NAME PASSWORD",
+		Use:     "create-slave [flags] BASEDIR MASTERHOST[:PORT] NAME PASSWORD | --allocator URL BASEDIR NAME",
 		Aliases: []string{"create-worker"},
 		Short:   "Create and populate a directory for a new worker",
 		Long: `Create a worker directory: BASEDIR/buildslave.cfg, which holds the settings
@@ -39,17 +44,33 @@ master shows to its users (edit them).
 The worker logs in to the master as NAME with PASSWORD; the master's
 administrator gives you both, and MASTERHOST[:PORT], the master's host name
 and worker port (default 9989; an IPv6 address goes in brackets:
-[2001:db8::1]:9989). Builds run in subdirectories of BASEDIR.
+[2001:db8::1]:9989). Builds run in subdirectories of BASEDIR. Several
+masters, comma-separated (host1:9989,host2:9989), are tried in that order on
+every (re)connection: the first is the worker's master, the others its
+failover_masters.
+
+With --allocator URL the master, name and password come from a slavealloc
+allocator instead, which start and restart ask again every time (see
+BASEDIR/allocator.cfg), falling back to the last answer when it is down.
 
 An existing buildslave.cfg with different settings is only replaced with
 --force. Put -- before the arguments if one of them starts with a dash.`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.allocator != "" {
+				if len(args) != 2 {
+					return usageErrorf("%s --allocator needs 2 arguments, BASEDIR NAME (got %d)", cmd.Name(), len(args))
+				}
+				return nil
+			}
 			if len(args) != 4 {
 				return usageErrorf("%s needs 4 arguments, BASEDIR MASTERHOST[:PORT] NAME PASSWORD (got %d)", cmd.Name(), len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.allocator != "" {
+				return createFromAllocator(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), args, opts)
+			}
 			return createWorker(a, cmd.OutOrStdout(), cmd.ErrOrStderr(), args, opts)
 		},
 	}
@@ -71,9 +92,13 @@ An existing buildslave.cfg with different settings is only replaced with
 	f.Int64VarP(&c.LogSize, "log-size", "s", c.LogSize, "rotate twistd.log at this many bytes (rounded up to whole MiB)")
 	f.VarP(noneInt{&c.LogCount}, "log-count", "l", "rotated logs to keep (None: all)")
 	f.BoolVarP(&c.NoLogRotate, "no-logrotate", "n", false, "never rotate twistd.log")
+	f.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /healthz and /metrics at HOST:PORT (a port alone: 127.0.0.1 only); default: off")
 	f.BoolVarP(&opts.relocatable, "relocatable", "r", false, "store the base directory as \".\", so that the directory can be moved")
 	f.BoolVarP(&opts.force, "force", "f", false, "replace an existing buildslave.cfg that has different settings")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "print nothing but errors")
+	f.StringVar(&opts.allocator, "allocator", "", "URL of a slavealloc allocator: take master, name and password from it (arguments: BASEDIR NAME), and ask it again at every start")
+	f.StringVar(&opts.allocatorTokenFile, "allocator-token-file", "", "file holding the token sent to the allocator")
+	f.StringVar(&opts.allocatorCAFile, "allocator-ca-file", "", "PEM certificates to trust for an https:// allocator")
 	return cmd
 }
 
@@ -92,7 +117,7 @@ func createWorker(a *app, stdout, stderr io.Writer, args []string, opts createOp
 	cfg := opts.cfg
 	cfg.Basedir, cfg.Relocatable = basedir, opts.relocatable
 	cfg.Name, cfg.Password = args[2], args[3]
-	if cfg.MasterHost, cfg.MasterPort, err = parseMasterAddress(args[1]); err != nil {
+	if cfg.MasterHost, cfg.MasterPort, cfg.FailoverMasters, err = parseMasterList(args[1]); err != nil {
 		return &usageError{err}
 	}
 	if err := cfg.Validate(); err != nil {

@@ -82,6 +82,12 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 		logger.Info("settings overridden from the environment", "variables", envApplied)
 	}
 	recordHostname(cfg.Basedir, logger)
+	observer, stopObservers, err := startObservers(cfg, a.version, logger)
+	if err != nil {
+		logger.Error("not starting", "err", err)
+		return err
+	}
+	defer stopObservers()
 	var report func(agent.Status)
 	if status != nil {
 		status.send(statusEvent{kind: eventStarted, pid: os.Getpid()})
@@ -93,7 +99,7 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 	shutdown, stopReq := make(chan string, 1), make(chan string, 1)
 	stopSignals := handleSignals(cfg.AllowShutdown, logger, shutdown, stopReq, cancel)
 	defer stopSignals()
-	err = a.runWorker(ctx, cfg, agent.Options{Logger: logger, Status: report, Version: a.version, Shutdown: shutdown, Stop: stopReq})
+	err = a.runWorker(ctx, cfg, agent.Options{Logger: logger, Status: report, Version: a.version, Shutdown: shutdown, Stop: stopReq, Observer: observer})
 	switch {
 	case err == nil:
 		logger.Info("buildslave stopped")

@@ -47,6 +47,9 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err == nil {
 		return 0
 	}
+	if code := exitCode(0); errors.As(err, &code) {
+		return int(code)
+	}
 	if ue := (*usageError)(nil); errors.As(err, &ue) {
 		msg := redactUnknownOptions(err.Error(), args, cmd)
 		fmt.Fprintf(a.stderr, "buildslave: %s\n", msg)

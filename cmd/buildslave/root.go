@@ -33,6 +33,8 @@ func newRootCommand(a *app) *cobra.Command {
 		newUpgradeCommand(a),
 		newServiceCommand(a),
 		newBootHookCommand(a),
+		newStatusCommand(a),
+		newCheckCommand(a),
 	)
 	return root
 }

@@ -79,8 +79,12 @@ func (w *serviceWorker) Start() error {
 	w.mu.Unlock()
 	go func() {
 		defer close(w.done)
-		// The service has no console: the worker logs to twistd.log only.
-		err := w.a.runForeground(ctx, io.Discard, w.basedir, startOptions{nodaemon: true, quiet: true})
+		// The service has no console: the worker logs to twistd.log only,
+		// where refreshFromAllocator also says what the allocator gave.
+		err := refreshFromAllocator(ctx, func(string, ...any) {}, w.basedir)
+		if err == nil {
+			err = w.a.runForeground(ctx, io.Discard, w.basedir, startOptions{nodaemon: true, quiet: true})
+		}
 		w.mu.Lock()
 		stopping := w.stopping
 		w.mu.Unlock()

@@ -77,6 +77,8 @@ func (a *app) start(cmd *cobra.Command, basedir string, opts startOptions) error
 	out := progress(cmd.OutOrStdout(), opts.quiet)
 	if opts.daemonChild {
 		opts.nodaemon = true
+	} else if err := refreshFromAllocator(cmd.Context(), out, basedir); err != nil {
+		return err
 	}
 	if !opts.nodaemon && !canDaemonize {
 		out("This system has no background workers: running in the foreground (stop it with Ctrl-C).")

@@ -1,6 +1,4 @@
-//go:build windows
-
-package command
+package sharedfile
 
 import (
 	"io"
@@ -11,7 +9,7 @@ import (
 
 // A file the worker reads (a watched logfile) can still be deleted and
 // renamed by the build, as on POSIX.
-func TestOpenSharedLetsOthersDelete(t *testing.T) {
+func TestOpenLetsOthersDelete(t *testing.T) {
 	dir := t.TempDir()
 	for _, op := range []struct {
 		name string
@@ -24,7 +22,7 @@ func TestOpenSharedLetsOthersDelete(t *testing.T) {
 		if err := os.WriteFile(path, []byte("line\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		f, err := openShared(path)
+		f, err := Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +34,7 @@ func TestOpenSharedLetsOthersDelete(t *testing.T) {
 		}
 		f.Close()
 	}
-	if _, err := openShared(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
+	if _, err := Open(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
 		t.Errorf("a missing file: %v, want not-exist", err)
 	}
 }
