@@ -156,6 +156,36 @@ func (w *pbWriter) Write(ctx context.Context, data []byte) error {
 	return err
 }
 
+// A master serves one connection's calls in order (PB.md), so the writer
+// and the reader pipeline: command.PipelinedWriter and PipelinedReader.
+
+func (w *pbWriter) StartWrite(data []byte) (func(context.Context) error, error) {
+	return startCall(w.ref, "write", data)
+}
+
+func (w *pbWriter) StartUtime(atime, mtime float64) (func(context.Context) error, error) {
+	return startCall(w.ref, "utime", jelly.Tuple{atime, mtime})
+}
+
+func (w *pbWriter) StartClose() (func(context.Context) error, error) {
+	return startCall(w.ref, "close")
+}
+
+func (w *pbWriter) StartUnpack() (func(context.Context) error, error) {
+	return startCall(w.ref, "unpack")
+}
+
+func startCall(ref *pb.RemoteReference, method string, args ...any) (func(context.Context) error, error) {
+	p, err := ref.Start(method, args...)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		_, err := p.Wait(ctx)
+		return err
+	}, nil
+}
+
 func (w *pbWriter) Utime(ctx context.Context, atime, mtime float64) error {
 	_, err := w.ref.Call(ctx, "utime", jelly.Tuple{atime, mtime})
 	return err
@@ -176,6 +206,22 @@ type pbReader struct{ ref *pb.RemoteReference }
 
 func (r *pbReader) Read(ctx context.Context, n int) ([]byte, error) {
 	v, err := r.ref.Call(ctx, "read", int64(n))
+	return readResult(v, err)
+}
+
+func (r *pbReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
+	p, err := r.ref.Start("read", int64(n))
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([]byte, error) { return readResult(p.Wait(ctx)) }, nil
+}
+
+func (r *pbReader) StartClose() (func(context.Context) error, error) {
+	return startCall(r.ref, "close")
+}
+
+func readResult(v any, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -73,10 +73,11 @@ func (u *upload) Run(ctx context.Context, out *Output) error {
 	opened := f != nil
 	out.Header("sending " + p.path + "\n")
 
+	send := newBlockSender(p.writer)
 	var sendErr error
 	if opened {
 		var truncated bool
-		truncated, sendErr = sendBlocks(ctx, f, p.writer.Write, p.blocksize, p.budget, &u.stopper)
+		truncated, sendErr = sendBlocks(ctx, f, send, p.blocksize, p.budget, &u.stopper)
 		f.Close()
 		if truncated {
 			stderr = fmt.Sprintf("Maximum filesize reached, truncating file '%s'", p.path)
@@ -96,9 +97,23 @@ func (u *upload) Run(ctx context.Context, out *Output) error {
 		out.RC(1)
 		return sendErr
 	}
-	err = p.writer.Close(ctx)
-	if err == nil && keepstamp && opened {
-		err = p.writer.Utime(ctx, atime, mtime)
+	// close and utime follow the writes still in flight; the first
+	// refused write is the error that counts, and by then the writer is
+	// closed.
+	closed := send.close()
+	var stamped func(context.Context) error
+	if keepstamp && opened {
+		stamped = send.utime(atime, mtime)
+	}
+	if err := send.flush(ctx); err != nil {
+		out.RC(1)
+		return err
+	}
+	err = closed(ctx)
+	if stamped != nil {
+		if serr := stamped(ctx); err == nil {
+			err = serr
+		}
 	}
 	if err != nil {
 		out.RC(1)
@@ -134,14 +149,16 @@ func openForUpload(path string, keepstamp bool) (f *os.File, atime, mtime float6
 	return nil, 0, 0, err
 }
 
-// sendBlocks copies r to write in blocks of up to blocksize bytes within
-// the budget, stopping early on an interrupt. It reports whether the
-// budget cut the data short.
+// sendBlocks copies r to s in blocks of up to s.blockSize(blocksize)
+// bytes within the budget, stopping early on an interrupt. It reports
+// whether the budget cut the data short. Over a PipelinedWriter the last
+// writes may still be in flight when it returns: s.flush waits for them.
 //
 // Unlike the reference, data of exactly the budget's size is not called
 // truncated: when the budget is spent, one more byte is read to see
 // whether anything was actually left out.
-func sendBlocks(ctx context.Context, r io.Reader, write func(context.Context, []byte) error, blocksize int, b budget, stop *stopper) (truncated bool, err error) {
+func sendBlocks(ctx context.Context, r io.Reader, s *blockSender, blocksize int, b budget, stop *stopper) (truncated bool, err error) {
+	blocksize = s.blockSize(blocksize)
 	buf := make([]byte, blocksize)
 	for !stop.shouldStop() {
 		n := b.next(blocksize)
@@ -155,7 +172,7 @@ func sendBlocks(ctx context.Context, r io.Reader, write func(context.Context, []
 		}
 		k, rerr := io.ReadFull(r, buf[:n])
 		if k > 0 {
-			if err := write(ctx, buf[:k]); err != nil {
+			if err := s.write(ctx, buf[:k]); err != nil {
 				return false, fmt.Errorf("sending a block to the master: %w", err)
 			}
 			b.spend(k)

@@ -52,12 +52,25 @@ func (u *uploadDir) Run(ctx context.Context, out *Output) error {
 	}
 
 	out.Header("sending " + p.path + "\n")
-	truncated, err := sendBlocks(ctx, tmp, p.writer.Write, p.blocksize, p.budget, &u.stopper)
+	send := newBlockSender(p.writer)
+	truncated, err := sendBlocks(ctx, tmp, send, p.blocksize, p.budget, &u.stopper)
 	if err != nil {
+		// The master's writer must still be released; its own error would
+		// hide the one that matters.
+		if cerr := p.writer.Close(ctx); cerr != nil {
+			u.log.Info("ignoring the failure of the writer's close", "err", cerr)
+		}
 		out.RC(1)
 		return err
 	}
-	if err := p.writer.Unpack(ctx); err != nil {
+	// unpack follows the writes still in flight (and closes the writer
+	// on the master even if one of them was refused).
+	unpacked := send.unpack()
+	if err := send.flush(ctx); err != nil {
+		out.RC(1)
+		return err
+	}
+	if err := unpacked(ctx); err != nil {
 		if !u.Interrupted() {
 			out.RC(1)
 			return fmt.Errorf("unpacking %s on the master: %w", p.path, err)

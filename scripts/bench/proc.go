@@ -42,23 +42,39 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
 
+// idleFigures reads each worker's current RSS; -1 where it cannot.
+func idleFigures(workers []*worker) []int64 {
+	rss := make([]int64, len(workers))
+	for i, w := range workers {
+		n, err := statusField(w.pid, "VmRSS:")
+		if err != nil {
+			n = -1
+		}
+		rss[i] = n
+	}
+	return rss
+}
+
 // peakRSS is the process's peak resident set size, VmHWM of
 // /proc/<pid>/status, in bytes.
-func peakRSS(pid int) (int64, error) {
+func peakRSS(pid int) (int64, error) { return statusField(pid, "VmHWM:") }
+
+// statusField reads a size in kB from /proc/<pid>/status, in bytes.
+func statusField(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("reading the peak RSS (bench needs Linux): %w", err)
+		return 0, fmt.Errorf("reading the memory figures (bench needs Linux): %w", err)
 	}
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("/proc/%d/status: VmHWM: %w", pid, err)
+				return 0, fmt.Errorf("/proc/%d/status: %s %w", pid, field, err)
 			}
 			return kb << 10, nil
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status has no VmHWM", pid)
+	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
 }
 
 // resetPeakRSS makes VmHWM start again from the current RSS (Linux 4.0+).
