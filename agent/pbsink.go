@@ -57,18 +57,25 @@ func (s *pbSink) waitOldest(ctx context.Context) error {
 	return nil
 }
 
+// Complete sends complete right behind the updates still in flight, as
+// the reference does: the master serves them in order, and waiting for
+// their answers first would make every command a round trip longer.
 func (s *pbSink) Complete(ctx context.Context, failure error) error {
 	defer s.release()
+	var arg any
+	if failure != nil {
+		arg = failureOf(failure)
+	}
+	done, startErr := s.ref.Start("complete", arg)
 	for len(s.inFlight) > 0 {
 		if err := s.waitOldest(ctx); err != nil {
 			s.log.Warn("an update failed", "err", err)
 		}
 	}
-	var arg any
-	if failure != nil {
-		arg = failureOf(failure)
+	if startErr != nil {
+		return fmt.Errorf("sending complete: %w", startErr)
 	}
-	if _, err := s.ref.Call(ctx, "complete", arg); err != nil {
+	if _, err := done.Wait(ctx); err != nil {
 		return fmt.Errorf("sending complete: %w", err)
 	}
 	return nil

@@ -32,6 +32,10 @@ const (
 	proxyQueue = 1024
 )
 
+// chunkPool recycles the chunks' buffers: the proxy's own garbage would
+// otherwise cost the machine the workers share.
+var chunkPool = sync.Pool{New: func() any { return new([proxyChunk]byte) }}
+
 func startDelayProxy(target string) (*delayProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -112,7 +116,7 @@ func (p *delayProxy) forward(dst, src net.Conn) {
 	go func() {
 		defer close(queue)
 		for {
-			buf := make([]byte, proxyChunk)
+			buf := chunkPool.Get().(*[proxyChunk]byte)[:]
 			n, err := src.Read(buf)
 			if n > 0 {
 				queue <- chunk{time.Now().Add(time.Duration(p.delay.Load())), buf[:n]}
@@ -134,6 +138,7 @@ func (p *delayProxy) forward(dst, src net.Conn) {
 			failed = true
 			src.Close() // the reader stops; the queue drains
 		}
+		chunkPool.Put((*[proxyChunk]byte)(c.data[:proxyChunk]))
 	}
 	// Pass the end of the stream on, as a half-close: the other
 	// direction may still carry data.

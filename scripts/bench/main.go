@@ -46,6 +46,7 @@ type options struct {
 	runs        int // per worker and build at D = 0
 	delayedRuns int // per worker and build at D > 0
 	only        string
+	oursOnly    bool
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 3, "run each build this many times per worker at D = 0; the table shows medians")
 	flag.IntVar(&o.delayedRuns, "delayed-runs", 1, "run each build this many times per worker at D > 0")
 	flag.StringVar(&o.only, "only", "", "run only the builds whose key (download, upload, dirupload, noop, log, bigdownload) is in this comma-separated list")
+	flag.BoolVar(&o.oursOnly, "ours-only", false, "measure buildslave only, not the Python worker (for tuning)")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
 	flag.Parse()
 	o.sizes.logBytes = *logMB << 20
@@ -117,6 +119,9 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 	workers := []*worker{
 		{label: "buildslave", name: "go-worker", program: bin, password: rand.Text(), dir: filepath.Join(dir, "go-worker")},
 		{label: "buildbot-worker", name: "py-worker", program: mastertest.ReferenceWorkerProgram, password: rand.Text(), dir: filepath.Join(dir, "py-worker")},
+	}
+	if o.oursOnly {
+		workers = workers[:1]
 	}
 	scenarios := benchScenarios(dir, o.sizes)
 	if o.only != "" {
@@ -226,10 +231,10 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "one master, both workers through the same delay proxy (one-way delay D each way)\n")
-	fmt.Fprintf(out, "wall and CPU: medians of the runs; peak RSS: the highest of the runs; ratios: %s / %s\n", workers[1].label, workers[0].label)
+	fmt.Fprintf(out, "wall and CPU: medians of the runs; peak RSS: the highest of the runs; ratios: %s / %s\n", workers[len(workers)-1].label, workers[0].label)
 	for _, sec := range sections {
 		fmt.Fprintf(out, "\nD = %v (round trip %v), %d run(s) per build and worker\n", sec.delay, 2*sec.delay, sec.runs)
-		printTable(out, sec.rows, workers[0].label, workers[1].label)
+		printTable(out, sec.rows, workers[0].label, workers[len(workers)-1].label)
 	}
 	fmt.Fprintln(out)
 	printIdle(out, workers, idleStart, idleEnd)
@@ -288,7 +293,7 @@ func measure(ctx context.Context, m *mastertest.Master, w *worker, s scenario) (
 
 // runBuild forces a build on builder, waits for it and returns how long it
 // took as seen from here — from the force to the build's completion,
-// within the buildPoll the polling adds — and the build's id.
+// within the 5% the polling adds — and the build's id.
 func runBuild(ctx context.Context, m *mastertest.Master, builder string) (time.Duration, int, error) {
 	start := time.Now()
 	res, err := m.Force(ctx, builder, nil)
@@ -317,7 +322,7 @@ func runBuild(ctx context.Context, m *mastertest.Master, builder string) (time.D
 		select {
 		case <-ctx.Done():
 			return 0, 0, ctx.Err()
-		case <-time.After(buildPoll):
+		case <-time.After(min(maxBuildPoll, max(minBuildPoll, time.Since(start)/20))):
 		}
 	}
 	wall := time.Since(start)
@@ -328,9 +333,14 @@ func runBuild(ctx context.Context, m *mastertest.Master, builder string) (time.D
 	return wall, id, nil
 }
 
-// buildPoll is how often runBuild asks the master whether the build is
-// done: often enough for the short builds' figures to mean something.
-const buildPoll = 10 * time.Millisecond
+// runBuild asks the master whether the build is done every twentieth of
+// the time it has taken so far, within these bounds: often enough for a
+// short build's figure to mean something (within 5%), seldom enough not
+// to keep the master busy answering during a long one.
+const (
+	minBuildPoll = 10 * time.Millisecond
+	maxBuildPoll = 250 * time.Millisecond
+)
 
 // writeRandomFile writes size random bytes to path: incompressible, so
 // that no layer can make the transfer cheaper than its size.
