@@ -88,26 +88,22 @@ func (u *upload) Run(ctx context.Context, out *Output) error {
 		}
 	}
 
+	if sendErr == nil {
+		sendErr = send.flush(ctx)
+	}
 	if sendErr != nil {
-		// The master's writer must still be released; its own error would
-		// hide the one that matters.
-		if err := p.writer.Close(ctx); err != nil {
-			u.log.Info("ignoring the failure of the writer's close", "err", err)
-		}
+		// Unlike the reference, the writer is not closed: the master's
+		// close would rename the partial file into place as if it were
+		// whole. Left open, the master's step cancels it when the command
+		// fails, which closes the file and deletes it.
 		out.RC(1)
 		return sendErr
 	}
-	// close and utime follow the writes still in flight; the first
-	// refused write is the error that counts, and by then the writer is
-	// closed.
+	// Every write is answered: close, and utime behind it without waiting.
 	closed := send.close()
 	var stamped func(context.Context) error
 	if keepstamp && opened {
 		stamped = send.utime(atime, mtime)
-	}
-	if err := send.flush(ctx); err != nil {
-		out.RC(1)
-		return err
 	}
 	err = closed(ctx)
 	if stamped != nil {

@@ -54,23 +54,16 @@ func (u *uploadDir) Run(ctx context.Context, out *Output) error {
 	out.Header("sending " + p.path + "\n")
 	send := newBlockSender(p.writer)
 	truncated, err := sendBlocks(ctx, tmp, send, p.blocksize, p.budget, &u.stopper)
+	if err == nil {
+		err = send.flush(ctx)
+	}
 	if err != nil {
-		// The master's writer must still be released; its own error would
-		// hide the one that matters.
-		if cerr := p.writer.Close(ctx); cerr != nil {
-			u.log.Info("ignoring the failure of the writer's close", "err", cerr)
-		}
+		// No unpack of a partial archive: the master's step cancels the
+		// writer when the command fails, which deletes it.
 		out.RC(1)
 		return err
 	}
-	// unpack follows the writes still in flight (and closes the writer
-	// on the master even if one of them was refused).
-	unpacked := send.unpack()
-	if err := send.flush(ctx); err != nil {
-		out.RC(1)
-		return err
-	}
-	if err := unpacked(ctx); err != nil {
+	if err := send.unpack()(ctx); err != nil {
 		if !u.Interrupted() {
 			out.RC(1)
 			return fmt.Errorf("unpacking %s on the master: %w", p.path, err)
