@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"slices"
 )
 
 // A Decoder reads expressions from a byte stream. Data may arrive in chunks
@@ -172,16 +171,22 @@ func (d *Decoder) element(first bool) (v any, listLen int, isList bool, err erro
 // peer sends it.
 const readChunk = 64 << 10
 
+// readBytes reads a string of n bytes. A long one is allocated at its full
+// size once its first readChunk bytes are in: growing the buffer as the
+// data came would allocate and copy each large string (a 256 KiB
+// transfer block) about twice over.
 func (d *Decoder) readBytes(n int) ([]byte, error) {
-	b := make([]byte, 0, min(n, readChunk))
-	for len(b) < n {
-		m := min(n-len(b), readChunk)
-		b = slices.Grow(b, m)
-		k, err := io.ReadFull(d.r, b[len(b):len(b)+m])
-		b = b[:len(b)+k]
-		if err != nil {
-			return nil, eofIsUnexpected(err)
-		}
+	first := make([]byte, min(n, readChunk))
+	if _, err := io.ReadFull(d.r, first); err != nil {
+		return nil, eofIsUnexpected(err)
+	}
+	if n == len(first) {
+		return first, nil
+	}
+	b := make([]byte, n)
+	copy(b, first)
+	if _, err := io.ReadFull(d.r, b[len(first):]); err != nil {
+		return nil, eofIsUnexpected(err)
 	}
 	return b, nil
 }
