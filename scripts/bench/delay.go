@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -19,6 +20,10 @@ type delayProxy struct {
 	target string
 	delay  atomic.Int64 // nanoseconds
 
+	// What passed, for the table: bytes each way and the update calls
+	// among the worker's messages.
+	up, down, updates atomic.Int64
+
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
@@ -31,6 +36,19 @@ const (
 	proxyChunk = 64 << 10
 	proxyQueue = 1024
 )
+
+// updateCall is how banana writes the method name of an update call: the
+// string "update" (PB's vocabulary does not hold it).
+var updateCall = []byte("\x06\x82update")
+
+// countUpdates adds the update calls that start in data to n, given the
+// tail of the data before it, and returns the new tail.
+func countUpdates(n *atomic.Int64, tail, data []byte) []byte {
+	joined := append(tail, data...)
+	n.Add(int64(bytes.Count(joined, updateCall)))
+	keep := min(len(joined), len(updateCall)-1)
+	return append(tail[:0], joined[len(joined)-keep:]...)
+}
 
 // chunkPool recycles the chunks' buffers: the proxy's own garbage would
 // otherwise cost the machine the workers share.
@@ -94,8 +112,8 @@ func (p *delayProxy) serve() {
 			defer p.wg.Done()
 			var both sync.WaitGroup
 			both.Add(2)
-			go func() { defer both.Done(); p.forward(server, client) }()
-			go func() { defer both.Done(); p.forward(client, server) }()
+			go func() { defer both.Done(); p.forward(server, client, true) }()
+			go func() { defer both.Done(); p.forward(client, server, false) }()
 			both.Wait()
 			client.Close()
 			server.Close()
@@ -107,7 +125,7 @@ func (p *delayProxy) serve() {
 // forward copies src to dst, each chunk delayed. A reader goroutine
 // stamps chunks as they arrive, so that the delay does not add up when
 // data keeps coming; the writer waits for each chunk's due time.
-func (p *delayProxy) forward(dst, src net.Conn) {
+func (p *delayProxy) forward(dst, src net.Conn, fromWorker bool) {
 	type chunk struct {
 		due  time.Time
 		data []byte
@@ -115,9 +133,16 @@ func (p *delayProxy) forward(dst, src net.Conn) {
 	queue := make(chan chunk, proxyQueue)
 	go func() {
 		defer close(queue)
+		var tail []byte // the end of the previous chunk, for a call name cut in two
 		for {
 			buf := chunkPool.Get().(*[proxyChunk]byte)[:]
 			n, err := src.Read(buf)
+			if fromWorker {
+				p.up.Add(int64(n))
+				tail = countUpdates(&p.updates, tail, buf[:n])
+			} else {
+				p.down.Add(int64(n))
+			}
 			if n > 0 {
 				queue <- chunk{time.Now().Add(time.Duration(p.delay.Load())), buf[:n]}
 			}

@@ -213,7 +213,7 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 			for i := range n {
 				for j, w := range workers {
 					fmt.Fprintf(out, "==> D=%v: %s on %s (%d/%d)\n", d, s.title, w.label, i+1, n)
-					r, err := measure(ctx, m, w, s)
+					r, err := measure(ctx, m, proxy, w, s)
 					if err != nil {
 						return err
 					}
@@ -262,7 +262,7 @@ func selected(scenarios []scenario, key string) bool {
 }
 
 // measure runs scenario s's build on w and takes w's figures around it.
-func measure(ctx context.Context, m *mastertest.Master, w *worker, s scenario) (row, error) {
+func measure(ctx context.Context, m *mastertest.Master, proxy *delayProxy, w *worker, s scenario) (row, error) {
 	// Peak RSS is a high-water mark since the process started; resetting
 	// it makes it this build's. Older kernels cannot, and then the figure
 	// is the peak so far, which the table says.
@@ -271,6 +271,7 @@ func measure(ctx context.Context, m *mastertest.Master, w *worker, s scenario) (
 	if err != nil {
 		return row{}, err
 	}
+	up, down, updates := proxy.up.Load(), proxy.down.Load(), proxy.updates.Load()
 	wall, id, err := runBuild(ctx, m, s.builder(w))
 	if err != nil {
 		return row{}, err
@@ -288,7 +289,11 @@ func measure(ctx context.Context, m *mastertest.Master, w *worker, s scenario) (
 			return row{}, fmt.Errorf("%s on %s: %w", s.title, w.label, err)
 		}
 	}
-	return row{scenario: s.title, worker: w.label, bytes: s.bytes, wall: wall, cpu: after - before, peakRSS: peak, peakSinceStart: !hwmReset}, nil
+	return row{
+		scenario: s.title, worker: w.label, bytes: s.bytes, wall: wall, cpu: after - before,
+		peakRSS: peak, peakSinceStart: !hwmReset,
+		up: proxy.up.Load() - up, down: proxy.down.Load() - down, updates: proxy.updates.Load() - updates,
+	}, nil
 }
 
 // runBuild forces a build on builder, waits for it and returns how long it

@@ -15,23 +15,27 @@ type row struct {
 	wall, cpu        time.Duration
 	peakRSS          int64
 	peakSinceStart   bool // the peak could not be reset before the build
+	// on the wire during the build: bytes to and from the master, and the
+	// worker's update calls
+	up, down, updates int64
 }
 
 // printTable prints the rows, scenario by scenario, each followed by the
 // ratios of worker b's figures to worker a's.
 func printTable(out io.Writer, rows []row, a, b string) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "build\tworker\twall s\tMiB/s\tworker CPU s\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "build\tworker\twall s\tMiB/s\tworker CPU s\tpeak RSS MiB\tMiB to master\tMiB from master\tupdate calls\t")
 	sinceStart := false
 	for i, r := range rows {
 		mark := ""
 		if r.peakSinceStart {
 			mark, sinceStart = "*", true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s\t%.2f\t%.1f%s\t\n", r.scenario, r.worker, r.wall.Seconds(), rate(r), r.cpu.Seconds(), mib(r.peakRSS), mark)
+		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s\t%.2f\t%.1f%s\t%.2f\t%.2f\t%d\t\n", r.scenario, r.worker, r.wall.Seconds(), rate(r), r.cpu.Seconds(), mib(r.peakRSS), mark,
+			mib(r.up), mib(r.down), r.updates)
 		if i > 0 && rows[i-1].scenario == r.scenario && rows[i-1].worker == a && r.worker == b {
 			p := rows[i-1]
-			fmt.Fprintf(tw, "\t%s / %s\t%s\t\t%s\t%s\t\n", b, a,
+			fmt.Fprintf(tw, "\t%s / %s\t%s\t\t%s\t%s\t\t\t\t\n", b, a,
 				ratio(r.wall.Seconds(), p.wall.Seconds()), ratio(r.cpu.Seconds(), p.cpu.Seconds()), ratio(mib(r.peakRSS), mib(p.peakRSS)))
 		}
 	}
@@ -75,6 +79,8 @@ func summarize(runs []row) row {
 	cpus := make([]time.Duration, len(runs))
 	for i, x := range runs {
 		walls[i], cpus[i] = x.wall, x.cpu
+		// The wire figures are those of the first run; every run moves
+		// the same.
 		r.peakRSS = max(r.peakRSS, x.peakRSS)
 		r.peakSinceStart = r.peakSinceStart || x.peakSinceStart
 	}
