@@ -52,6 +52,8 @@ cross:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/banana/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnjelly$$' -fuzztime $(FUZZTIME) ./protocol/jelly/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
+	$(GO) test -run '^$$' -fuzz '^FuzzMasterFrames$$' -fuzztime $(FUZZTIME) ./protocol/msgpack/
 
 demo: build
 	$(GO) run ./scripts/demo -buildslave $(BIN)
