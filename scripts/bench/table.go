@@ -31,7 +31,7 @@ func printTable(out io.Writer, rows []row, a, b string) {
 		if r.peakSinceStart {
 			mark, sinceStart = "*", true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s\t%.2f\t%.1f%s\t%.2f\t%.2f\t%d\t\n", r.scenario, r.worker, r.wall.Seconds(), rate(r), r.cpu.Seconds(), mib(r.peakRSS), mark,
+		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s\t%.3f\t%.1f%s\t%.2f\t%.2f\t%d\t\n", r.scenario, r.worker, r.wall.Seconds(), rate(r), r.cpu.Seconds(), mib(r.peakRSS), mark,
 			mib(r.up), mib(r.down), r.updates)
 		if i > 0 && rows[i-1].scenario == r.scenario && rows[i-1].worker == a && r.worker == b {
 			p := rows[i-1]
