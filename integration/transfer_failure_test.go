@@ -153,7 +153,10 @@ func TestDownloadMasterKilledLeavesNoPartialFile(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	const sent = 4 << 20
+	// More than the worker's window of reads in flight (8 MiB): the
+	// master answers a batch of reads only once it has served them all,
+	// and a read it blocks in must not be in the first batch.
+	const sent = 24 << 20
 	go func() {
 		f, err := os.OpenFile(fifo, os.O_WRONLY, 0) // until the master opens it
 		if err != nil {
