@@ -29,6 +29,13 @@ type bot struct {
 
 	mu       sync.Mutex
 	builders map[string]*builder
+	// commands are the running commands by id, whatever their builder:
+	// msgpack addresses them by id alone.
+	commands map[string]*running
+	// output is what the master set with set_worker_settings (msgpack);
+	// zero means the reference's defaults, which PB always uses.
+	output     command.OutputSettings
+	lastActive time.Time // when a command last started or ended
 }
 
 func newBot(cfg *config.Config, logger *slog.Logger, version string) *bot {
@@ -39,7 +46,20 @@ func newBot(cfg *config.Config, logger *slog.Logger, version string) *bot {
 		registry: command.NewRegistry(),
 		environ:  commandEnviron(os.Environ()),
 		builders: make(map[string]*builder),
+		commands: make(map[string]*running),
 	}
+}
+
+// setOutputSettings stores the master's output settings for the commands
+// started from now on.
+func (b *bot) setOutputSettings(s command.OutputSettings) error {
+	if err := s.Check(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.output = s
+	b.mu.Unlock()
+	return nil
 }
 
 // secretVariables are environment variables that may carry the worker's
@@ -256,6 +276,7 @@ type builder struct {
 type running struct {
 	id     string
 	cmd    command.Command
+	out    *command.Output
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -272,44 +293,99 @@ func (bl *builder) builderDir() string {
 	return bl.dir
 }
 
-// startCommand creates the command and runs it in the background. ctx is
-// the connection's: losing the connection kills the command.
+// startCommand creates the command and runs it in the background on this
+// builder, in place of a command still running there.
 func (bl *builder) startCommand(ctx context.Context, id, name string, args command.Args, sink command.Sink) error {
+	return bl.bot.startCommand(ctx, bl, id, name, args, sink)
+}
+
+// startCommand creates the command called name and runs it in the
+// background, on bl, or on no builder when bl is nil (msgpack's setup
+// commands: the master sends absolute paths). ctx is the session's:
+// losing the connection kills the command.
+func (b *bot) startCommand(ctx context.Context, bl *builder, id, name string, args command.Args, sink command.Sink) error {
+	logger := b.log.With("command", id)
 	env := &command.Environment{
-		Basedir:    bl.bot.cfg.Basedir,
-		BuilderDir: bl.builderDir(),
-		Environ:    bl.bot.environ,
-		Encoding:   bl.bot.cfg.UnicodeEncoding,
-		Logger:     bl.bot.log.With("builder", bl.name, "command", id),
+		Basedir:  b.cfg.Basedir,
+		Environ:  b.environ,
+		Encoding: b.cfg.UnicodeEncoding,
 	}
-	cmd, err := bl.bot.registry.New(name, args, env)
+	if bl != nil {
+		logger = b.log.With("builder", bl.name, "command", id)
+		env.BuilderDir = bl.builderDir()
+	}
+	env.Logger = logger
+	cmd, err := b.registry.New(name, args, env)
 	if err != nil {
 		return err
 	}
-	bl.mu.Lock()
-	if old := bl.running; old != nil {
-		bl.bot.log.Warn("leftover command, dropping it", "builder", bl.name, "command", old.id)
-		old.cmd.Interrupt("leftover command")
-	}
+	b.mu.Lock()
+	settings := b.output
+	b.mu.Unlock()
 	cctx, cancel := context.WithCancel(ctx)
-	r := &running{id: id, cmd: cmd, cancel: cancel, done: make(chan struct{})}
-	bl.running = r
-	bl.mu.Unlock()
+	r := &running{id: id, cmd: cmd, out: command.NewOutputWith(cctx, sink, settings), cancel: cancel, done: make(chan struct{})}
+	if bl != nil {
+		bl.mu.Lock()
+		if old := bl.running; old != nil {
+			b.log.Warn("leftover command, dropping it", "builder", bl.name, "command", old.id)
+			old.cmd.Interrupt("leftover command")
+		}
+		bl.running = r
+		bl.mu.Unlock()
+	}
+	b.mu.Lock()
+	b.commands[id] = r
+	b.lastActive = time.Now()
+	b.mu.Unlock()
 
-	env.Logger.Info("startCommand", "name", name)
+	logger.Info("startCommand", "name", name)
 	go func() {
 		defer close(r.done)
 		defer cancel()
 		started := time.Now()
-		command.Run(cctx, cmd, sink, env.Logger)
-		env.Logger.Info("command finished", "name", name, "duration", time.Since(started).Round(time.Millisecond).String())
-		bl.mu.Lock()
-		if bl.running == r {
-			bl.running = nil
+		command.RunOutput(cctx, cmd, r.out, sink, logger)
+		logger.Info("command finished", "name", name, "duration", time.Since(started).Round(time.Millisecond).String())
+		if bl != nil {
+			bl.mu.Lock()
+			if bl.running == r {
+				bl.running = nil
+			}
+			bl.mu.Unlock()
 		}
-		bl.mu.Unlock()
+		b.mu.Lock()
+		if b.commands[id] == r {
+			delete(b.commands, id)
+		}
+		b.lastActive = time.Now()
+		b.mu.Unlock()
 	}()
 	return nil
+}
+
+// interruptCommand interrupts the running command of that id, after
+// sending what it has buffered, as the reference's msgpack worker does.
+// An unknown id is only logged: the command may just have ended.
+func (b *bot) interruptCommand(ctx context.Context, id, why string) {
+	b.mu.Lock()
+	r := b.commands[id]
+	b.mu.Unlock()
+	if r == nil {
+		b.log.Info("asked to interrupt, but no such command is running", "command", id, "why", why)
+		return
+	}
+	b.log.Info("interrupting command", "command", id, "why", why)
+	if err := r.out.Flush(ctx); err != nil {
+		b.log.Warn("flushing the output before an interrupt failed", "command", id, "err", err)
+	}
+	r.cmd.Interrupt(why)
+}
+
+// activity says how many commands are running and when one last started
+// or ended (the zero time if none has run).
+func (b *bot) activity() (running int, last time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.commands), b.lastActive
 }
 
 func (bl *builder) interruptCommand(id, why string) {

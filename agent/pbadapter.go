@@ -5,11 +5,128 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/buildslave/buildslave/agent/command"
 	"github.com/buildslave/buildslave/protocol/jelly"
 	"github.com/buildslave/buildslave/protocol/pb"
 )
+
+// pbProtocol is Perspective Broker (PB.md): banana and jelly over the
+// connection, twisted.cred's challenge login, the bot as the login's mind.
+type pbProtocol struct{}
+
+func (pbProtocol) login(ctx context.Context, conn net.Conn, l loginParams) (session, error) {
+	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	broker, err := pb.Open(hctx, conn, l.log)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("opening PB with %s: %w", l.master, err)
+	}
+	s := &pbSession{broker: broker, log: l.log, shutdown: make(chan struct{})}
+	mind := &pbBot{bot: l.bot, log: l.log, broker: broker, shutdown: s.masterShutdown}
+
+	lctx, cancel := context.WithTimeout(ctx, loginTimeout)
+	silent := dropIfSilent(lctx, broker, l.silence, l)
+	perspective, err := broker.Login(lctx, l.username, l.password, mind)
+	cancel()
+	if err != nil {
+		broker.Close()
+		if <-silent {
+			return nil, fmt.Errorf("the master %s went silent during the login: %w", l.master, err)
+		}
+		return nil, pbLoginError(err, l)
+	}
+	s.perspective = perspective
+	return s, nil
+}
+
+func pbLoginError(err error, l loginParams) error {
+	if pb.IsUnauthorized(err) {
+		return &LoginRefusedError{Master: l.master, Name: l.name}
+	}
+	if strings.Contains(err.Error(), "rejecting duplicate worker") {
+		return duplicateWorker(l)
+	}
+	return fmt.Errorf("logging in to %s: %w", l.master, err)
+}
+
+// dropIfSilent closes broker when nothing has arrived from the master for
+// silence, until ctx ends. The channel then says whether it did. Keepalives
+// only start after the login, so without this a connection that died
+// half-way through it would hold the worker until loginTimeout.
+func dropIfSilent(ctx context.Context, broker *pb.Broker, silence time.Duration, l loginParams) <-chan bool {
+	dropped := make(chan bool, 1)
+	go func() {
+		tick := time.NewTicker(min(silence/4, time.Second))
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				dropped <- false
+				return
+			case <-tick.C:
+				if time.Since(broker.LastReceived()) > silence {
+					l.log.Warn("the master went silent during the login; dropping the connection",
+						"master", l.master, "silent for", silence.String())
+					broker.Close()
+					dropped <- true
+					return
+				}
+			}
+		}
+	}()
+	return dropped
+}
+
+// pbSession is one logged-in PB connection.
+type pbSession struct {
+	broker      *pb.Broker
+	perspective *pb.RemoteReference
+	log         *slog.Logger
+
+	shutdownOnce sync.Once
+	shutdown     chan struct{} // closed when the master tells us to stop
+}
+
+func (s *pbSession) masterShutdown() {
+	s.shutdownOnce.Do(func() { close(s.shutdown) })
+}
+
+func (s *pbSession) serve(ctx context.Context) error {
+	defer s.broker.Close()
+	defer s.perspective.Decref()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.broker.Done():
+		return s.broker.Err()
+	case <-s.shutdown:
+		time.Sleep(shutdownDelay)
+		return ErrShutdown
+	}
+}
+
+// keepalive calls the perspective's keepalive: unlike the reference, the
+// connection loop gives it a deadline, so a half-open connection is
+// noticed.
+func (s *pbSession) keepalive(ctx context.Context) error {
+	_, err := s.perspective.Call(ctx, "keepalive")
+	return err
+}
+
+// requestShutdown calls the perspective's shutdown: the master answers
+// once it has taken note, and calls the bot's shutdown when the worker is
+// idle.
+func (s *pbSession) requestShutdown(ctx context.Context) error {
+	_, err := s.perspective.Call(ctx, "shutdown")
+	return err
+}
+
+func (s *pbSession) close() { s.broker.Close() }
 
 // pbBot is the bot as a PB object: the "mind" the master calls. One exists
 // per connection; the bot behind it persists.
@@ -148,15 +265,14 @@ func (p *pbBuilder) startCommand(ctx context.Context, args []any) error {
 	return nil
 }
 
-// commandFailure gives command errors the Python classes the master knows.
+// commandFailure gives the errors of starting a command the Python
+// classes the master knows.
 func commandFailure(err error) error {
 	var unknown *command.UnknownCommandError
-	if errors.As(err, &unknown) {
-		return pb.NewFailure("buildbot_worker.base.UnknownCommand", err.Error(), pb.TypePBError)
-	}
 	var missing *command.MissingArgsError
-	if errors.As(err, &missing) {
-		return pb.NewFailure("builtins.ValueError", err.Error())
+	if errors.As(err, &unknown) || errors.As(err, &missing) {
+		e := pythonException(err)
+		return pb.NewFailure(e.Class, e.Value, e.Bases...)
 	}
 	return err
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"strings"
-	"syscall"
 
 	"github.com/buildslave/buildslave/agent/command"
 	"github.com/buildslave/buildslave/protocol/jelly"
@@ -115,44 +112,14 @@ func updateValue(v any) any {
 
 // failureOf describes a command's own failure with the Python exception
 // class the reference would have raised, so that the master's message
-// reads the same.
+// reads the same. A failure that came from the master stays as it was.
 func failureOf(err error) *jelly.Failure {
 	var f *jelly.Failure
 	if errors.As(err, &f) {
 		return f
 	}
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		if class, ok := osErrorClasses[errno]; ok {
-			value := fmt.Sprintf("[Errno %d] %s", int(errno), strerror(errno))
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				value += fmt.Sprintf(": '%s'", pe.Path)
-			}
-			return pb.NewFailure("builtins."+class, value, "builtins.OSError")
-		}
-		return pb.NewFailure("builtins.OSError", err.Error())
-	}
-	return pb.NewFailure(pb.TypeRuntimeError, err.Error())
-}
-
-// strerror is the C library's text, which Python shows: Go's own texts are
-// the same words in lower case.
-func strerror(errno syscall.Errno) string {
-	s := errno.Error()
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-var osErrorClasses = map[syscall.Errno]string{
-	syscall.ENOENT:  "FileNotFoundError",
-	syscall.EEXIST:  "FileExistsError",
-	syscall.ENOTDIR: "NotADirectoryError",
-	syscall.EISDIR:  "IsADirectoryError",
-	syscall.EACCES:  "PermissionError",
-	syscall.EPERM:   "PermissionError",
+	e := pythonException(err)
+	return pb.NewFailure(e.Class, e.Value, e.Bases...)
 }
 
 // pbWriter is the master's FileWriter or DirectoryWriter.

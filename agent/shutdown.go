@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -10,9 +11,21 @@ import (
 	"github.com/buildslave/buildslave/config"
 )
 
-// Graceful shutdown (TAC.md §6): the worker asks the master, the master
-// lets the running build finish and then tells the worker to stop. Only
-// a worker that is not connected stops on its own, at once.
+// Graceful shutdown (TAC.md §6): over PB the worker asks the master, the
+// master lets the running build finish and then tells the worker to stop.
+// A worker that is not connected stops on its own, at once.
+//
+// msgpack has no way to ask (MSGPACK.md §3.3), so there the worker decides
+// by itself: it stops — disconnects, and Run returns ErrShutdown, which
+// exits 0 — once no command has run for quietPeriod. A running command is
+// never cut short by the request, and neither is a build between two of
+// its steps, as long as the master starts the next step within
+// quietPeriod (it normally does within a second). The limit: a build
+// whose master-side steps (or locks, or a slow master) keep this worker
+// idle for longer than quietPeriod is lost between steps, and the master
+// retries or fails it as for any worker that goes away; and the master
+// may start a new build during the wait, which then keeps the worker
+// running until that build too has been quiet for quietPeriod.
 
 // shutdownStampPoll is how often shutdown.stamp is looked at, as in the
 // reference.
@@ -21,6 +34,10 @@ const shutdownStampPoll = 10 * time.Second
 // ShutdownStampName is the file whose mtime, with allow_shutdown = "file",
 // requests a graceful shutdown when it changes.
 const ShutdownStampName = "shutdown.stamp"
+
+// quietPeriod is how long a worker whose protocol cannot ask the master
+// for a graceful shutdown waits, after its last command, before it stops.
+const quietPeriod = 15 * time.Second
 
 // errShutdownNow cancels the run: a graceful shutdown was asked for while
 // no master was there to ask.
@@ -54,24 +71,63 @@ func (w *worker) serveShutdownRequests(ctx context.Context, requests <-chan stri
 // are done, or stops the run if there is no master to ask.
 func (w *worker) requestShutdown(ctx context.Context, reason string, stop context.CancelCauseFunc) {
 	w.log.Info("Initiating shutdown because " + reason)
-	w.mu.Lock()
-	p := w.perspective
-	w.mu.Unlock()
-	if p == nil {
+	s := w.session()
+	if s == nil {
 		w.log.Info("No active connection, shutting down NOW")
 		stop(errShutdownNow)
 		return
 	}
 	w.log.Info("Telling the master we want to shutdown after any running builds are finished")
+	if w.cfg.Protocol == config.ProtocolMsgpack {
+		w.log.Info(fmt.Sprintf("(over %s the master cannot be told: the worker stops once no command has run for %v)",
+			config.ProtocolMsgpack, w.quiet()))
+	}
 	// The master answers once it has taken note; its own shutdown call,
 	// which ends the run, comes when the worker is idle.
 	go func() {
 		cctx, cancel := context.WithTimeout(ctx, loginTimeout)
 		defer cancel()
-		if _, err := p.Call(cctx, "shutdown"); err != nil && ctx.Err() == nil {
+		err := s.requestShutdown(cctx)
+		if errors.Is(err, errNoShutdownRequest) {
+			w.shutdownWhenQuiet(ctx, stop)
+			return
+		}
+		if err != nil && ctx.Err() == nil {
 			w.log.Warn("the master did not take the shutdown request; the worker keeps running", "err", err)
 		}
 	}()
+}
+
+// shutdownWhenQuiet stops the run once no command has run for the quiet
+// period, whatever connections come and go meanwhile. A second request
+// while one waits changes nothing.
+func (w *worker) shutdownWhenQuiet(ctx context.Context, stop context.CancelCauseFunc) {
+	if !w.waitingQuiet.CompareAndSwap(false, true) {
+		return
+	}
+	quiet := w.quiet()
+	tick := time.NewTicker(min(quiet/10, time.Second))
+	defer tick.Stop()
+	for {
+		running, last := w.bot.activity()
+		if running == 0 && time.Since(last) >= quiet {
+			w.log.Info(fmt.Sprintf("no command has run for %v: shutting down", quiet))
+			stop(errShutdownNow)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (w *worker) quiet() time.Duration {
+	if w.quietPeriod > 0 {
+		return w.quietPeriod
+	}
+	return quietPeriod
 }
 
 // watchShutdownStamp sends on fire whenever the file at path gets a newer

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/buildslave/buildslave/agent/command"
 	"github.com/buildslave/buildslave/config"
-	"github.com/buildslave/buildslave/protocol/pb"
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // Timeouts of one connection attempt.
@@ -33,17 +32,6 @@ const (
 	// before the connection closes, as the reference's 0.2 s does.
 	shutdownDelay = 200 * time.Millisecond
 )
-
-// LoginRefusedError says the master refused our name or password. It never
-// holds the password.
-type LoginRefusedError struct {
-	Master string
-	Name   string
-}
-
-func (e *LoginRefusedError) Error() string {
-	return fmt.Sprintf("master %s refused the login of worker %q: check the worker name and password", e.Master, e.Name)
-}
 
 // Run connects to the master and serves it until ctx ends (nil), the master
 // shuts the worker down (ErrShutdown), or the worker gives up for good
@@ -68,14 +56,19 @@ type worker struct {
 	route  route
 	master string // for messages: the master's address, or the route
 
-	mu          sync.Mutex
-	perspective *pb.RemoteReference // nil while not logged in
+	proto wireProtocol
+
+	mu      sync.Mutex
+	current session // nil while not logged in
 
 	// The login's name and password, in the configured encoding.
 	loginName, loginPassword []byte
 
-	// minLoginSilence overrides the constant of that name, for tests.
+	// minLoginSilence and quietPeriod override the constants of those
+	// names, for tests.
 	minLoginSilence time.Duration
+	quietPeriod     time.Duration
+	waitingQuiet    atomic.Bool // a shutdown waits for a quiet period
 }
 
 func newWorker(cfg *config.Config, opts Options) (*worker, error) {
@@ -94,12 +87,15 @@ func newWorker(cfg *config.Config, opts Options) (*worker, error) {
 	}
 	w.route = r
 	w.master = r.master.addr()
+	if w.proto, err = protocolFor(cfg.Protocol); err != nil {
+		return w, err
+	}
 	// The reference sends both in its unicode_encoding; what cannot be
 	// encoded is a configuration error, not a reason to retry.
-	if w.loginName, err = command.EncodeText(cfg.UnicodeEncoding, cfg.Name); err != nil {
+	if w.loginName, err = pytext.Encode(cfg.UnicodeEncoding, cfg.Name); err != nil {
 		return w, fmt.Errorf("the worker name: %w", err)
 	}
-	if w.loginPassword, err = command.EncodeText(cfg.UnicodeEncoding, cfg.Password); err != nil {
+	if w.loginPassword, err = pytext.Encode(cfg.UnicodeEncoding, cfg.Password); err != nil {
 		return w, fmt.Errorf("the password: %w", err)
 	}
 	w.bot = newBot(cfg, logger, version)
@@ -187,6 +183,15 @@ func backoff(failures int, max time.Duration) time.Duration {
 	return d + time.Duration(rand.Int64N(int64(time.Second)))
 }
 
+// protocolFor is the wire protocol of the configured name.
+func protocolFor(name string) (wireProtocol, error) {
+	switch name {
+	case "", config.ProtocolPB:
+		return pbProtocol{}, nil
+	}
+	return nil, fmt.Errorf("protocol %q is not supported: use %q", name, config.ProtocolPB)
+}
+
 // connectOnce runs one connection from dial to end. connected says whether
 // the login succeeded, which resets the backoff.
 func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
@@ -196,61 +201,33 @@ func (w *worker) connectOnce(ctx context.Context) (connected bool, err error) {
 		return false, err
 	}
 	w.log.Info("connected to the master's port", "master", w.route.String(), "after", time.Since(started).Round(time.Millisecond).String())
-	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-	broker, err := pb.Open(hctx, conn, w.log)
-	cancel()
+	s, err := w.proto.login(ctx, conn, loginParams{
+		master:       w.master,
+		name:         w.cfg.Name,
+		username:     w.loginName,
+		password:     w.loginPassword,
+		passwordText: w.cfg.Password,
+		silence:      w.loginSilence(),
+		bot:          w.bot,
+		log:          w.log,
+	})
 	if err != nil {
-		return false, fmt.Errorf("opening PB with %s: %w", w.master, err)
+		return false, err
 	}
-	defer broker.Close()
-
-	var shutdownOnce sync.Once
-	shutdown := make(chan struct{})
-	mind := &pbBot{
-		bot:    w.bot,
-		log:    w.log,
-		broker: broker,
-		shutdown: func() {
-			shutdownOnce.Do(func() { close(shutdown) })
-		},
-	}
-
-	lctx, cancel := context.WithTimeout(ctx, loginTimeout)
-	silent := w.dropIfSilent(lctx, broker, w.loginSilence())
-	perspective, err := broker.Login(lctx, w.loginName, w.loginPassword, mind)
-	cancel()
-	if err != nil {
-		if <-silent {
-			return false, fmt.Errorf("the master %s went silent during the login: %w", w.master, err)
-		}
-		return false, w.loginError(err)
-	}
-	defer perspective.Decref()
-	w.setPerspective(perspective)
-	defer w.setPerspective(nil)
+	w.setSession(s)
+	defer w.setSession(nil)
 	w.log.Info("Connected to buildmaster; worker is ready", "master", w.route.String())
 	w.report(Status{State: StateConnected})
 
 	kctx, stopKeepalive := context.WithCancel(ctx)
 	defer stopKeepalive()
-	go w.keepalive(kctx, broker, perspective)
-
-	select {
-	case <-ctx.Done():
-		return true, ctx.Err()
-	case <-broker.Done():
-		return true, broker.Err()
-	case <-shutdown:
-		time.Sleep(shutdownDelay)
-		return true, ErrShutdown
-	}
+	go w.keepalive(kctx, s)
+	return true, s.serve(ctx)
 }
 
 // loginSilence is how long the master may say nothing while we log in:
 // about two keepalive intervals, as for a connection that is up, within
-// [minLoginSilence, loginTimeout]. Keepalives only start after the login,
-// so without this a connection that died half-way through it would hold
-// the worker until loginTimeout.
+// [minLoginSilence, loginTimeout].
 func (w *worker) loginSilence() time.Duration {
 	if w.cfg.Keepalive <= 0 {
 		return loginTimeout
@@ -265,54 +242,24 @@ func (w *worker) silenceFloor() time.Duration {
 	return minLoginSilence
 }
 
-// dropIfSilent closes broker when nothing has arrived from the master for
-// silence, until ctx ends. The channel then says whether it did.
-func (w *worker) dropIfSilent(ctx context.Context, broker *pb.Broker, silence time.Duration) <-chan bool {
-	dropped := make(chan bool, 1)
-	go func() {
-		tick := time.NewTicker(min(silence/4, time.Second))
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				dropped <- false
-				return
-			case <-tick.C:
-				if time.Since(broker.LastReceived()) > silence {
-					w.log.Warn("the master went silent during the login; dropping the connection",
-						"master", w.master, "silent for", silence.String())
-					broker.Close()
-					dropped <- true
-					return
-				}
-			}
-		}
-	}()
-	return dropped
-}
-
-// setPerspective records the master's perspective while logged in, for
-// graceful shutdown requests.
-func (w *worker) setPerspective(p *pb.RemoteReference) {
+// setSession records the logged-in session, for graceful shutdown
+// requests.
+func (w *worker) setSession(s session) {
 	w.mu.Lock()
-	w.perspective = p
+	w.current = s
 	w.mu.Unlock()
 }
 
-func (w *worker) loginError(err error) error {
-	if pb.IsUnauthorized(err) {
-		return &LoginRefusedError{Master: w.master, Name: w.cfg.Name}
-	}
-	if strings.Contains(err.Error(), "rejecting duplicate worker") {
-		return fmt.Errorf("%w: master %s, worker %q", ErrDuplicateWorker, w.master, w.cfg.Name)
-	}
-	return fmt.Errorf("logging in to %s: %w", w.master, err)
+func (w *worker) session() session {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.current
 }
 
-// keepalive calls the perspective's keepalive every interval and drops the
-// connection when an answer does not come within the interval: unlike the
-// reference, a half-open connection is noticed.
-func (w *worker) keepalive(ctx context.Context, broker *pb.Broker, perspective *pb.RemoteReference) {
+// keepalive sends a keepalive every interval and drops the connection when
+// an answer does not come within the interval: unlike the reference, a
+// half-open connection is noticed, within about two intervals.
+func (w *worker) keepalive(ctx context.Context, s session) {
 	if w.cfg.Keepalive <= 0 {
 		return
 	}
@@ -329,14 +276,14 @@ func (w *worker) keepalive(ctx context.Context, broker *pb.Broker, perspective *
 		}
 		w.log.Debug("sending app-level keepalive")
 		cctx, cancel := context.WithTimeout(ctx, deadline)
-		_, err := perspective.Call(cctx, "keepalive")
+		err := s.keepalive(cctx)
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
 			w.log.Warn("keepalive failed; dropping the connection", "err", err)
-			broker.Close()
+			s.close()
 			return
 		}
 	}

@@ -3,9 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
-	"github.com/buildslave/buildslave/agent/command"
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // Protocols a worker can speak to its master.
@@ -52,7 +53,13 @@ func (c *Config) Validate() error {
 		bad("port %d is out of range 1..65535", c.MasterPort)
 	}
 	switch c.Protocol {
-	case ProtocolPB, ProtocolMsgpack:
+	case ProtocolPB:
+	case ProtocolMsgpack:
+		// The name travels in HTTP Basic credentials, "name:password".
+		if strings.Contains(c.Name, ":") {
+			bad("workername %q contains ':', which protocol %q cannot carry (its login is HTTP Basic name:password): choose another name or use protocol %q",
+				c.Name, ProtocolMsgpack, ProtocolPB)
+		}
 	default:
 		bad("protocol %q is not one of %q, %q", c.Protocol, ProtocolPB, ProtocolMsgpack)
 	}
@@ -78,7 +85,7 @@ func (c *Config) Validate() error {
 	if c.LogSize < 1 {
 		bad("log_size %d is not a positive number of bytes", c.LogSize)
 	}
-	if err := command.CheckEncoding(c.UnicodeEncoding); err != nil {
+	if err := pytext.Check(c.UnicodeEncoding); err != nil {
 		bad("%v", err)
 	}
 	if c.Umask != nil && (*c.Umask < 0 || *c.Umask > MaxUmask) {

@@ -22,7 +22,7 @@ type Environment struct {
 	// already removed. Commands start from it and substitute ${NAME} from it.
 	Environ []string
 	// Encoding is the worker's unicode_encoding, a Python codec name
-	// (see CheckEncoding); "" means UTF-8.
+	// (see pytext.Check); "" means UTF-8.
 	Encoding string
 	// Logger receives what the worker logs locally about the command; nil
 	// discards.

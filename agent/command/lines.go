@@ -1,6 +1,7 @@
 package command
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -16,6 +17,18 @@ const maxLineRunes = 4095
 // kept until more text or the end of the stream completes it.
 type lineFinder struct {
 	partial string
+	// max is the longest line content; 0 means maxLineRunes.
+	max int
+	// newline, when set, replaces normalizeNewlines: a master's own
+	// newline_re (set_worker_settings) other than the reference's.
+	newline *regexp.Regexp
+}
+
+func (f *lineFinder) maxRunes() int {
+	if f.max > 0 {
+		return f.max
+	}
+	return maxLineRunes
 }
 
 // append adds text and returns the lines it completes, each ending in
@@ -27,13 +40,18 @@ func (f *lineFinder) append(text string) string {
 		text = f.partial + text
 		f.partial = ""
 	}
-	text = normalizeNewlines(text)
+	if f.newline != nil {
+		text = f.newline.ReplaceAllString(text, "\n")
+	} else {
+		text = normalizeNewlines(text)
+	}
+	max := f.maxRunes()
 	i := strings.LastIndexByte(text, '\n')
 	complete, rest := text[:i+1], text[i+1:]
-	complete = splitLongLines(complete)
-	if len(rest) > maxLineRunes {
+	complete = splitLongLines(complete, max)
+	if len(rest) > max {
 		var head string
-		head, rest = splitLongPartial(rest)
+		head, rest = splitLongPartial(rest, max)
 		complete += head
 	}
 	f.partial = rest
@@ -135,19 +153,19 @@ func countDigits(s string) int {
 }
 
 // splitLongLines breaks each line of text (which ends in "\n") that is
-// longer than maxLineRunes characters into lines of that length.
-func splitLongLines(text string) string {
-	start := firstLongLine(text)
+// longer than max characters into lines of that length.
+func splitLongLines(text string, max int) string {
+	start := firstLongLine(text, max)
 	if start < 0 {
 		return text
 	}
 	var b strings.Builder
-	b.Grow(len(text) + len(text)/maxLineRunes)
+	b.Grow(len(text) + len(text)/max)
 	b.WriteString(text[:start])
 	text = text[start:]
 	for text != "" {
 		i := strings.IndexByte(text, '\n')
-		lines, rest := splitLongPartial(text[:i])
+		lines, rest := splitLongPartial(text[:i], max)
 		b.WriteString(lines)
 		b.WriteString(rest)
 		b.WriteByte('\n')
@@ -157,11 +175,11 @@ func splitLongLines(text string) string {
 }
 
 // firstLongLine returns the offset of the first line of text longer than
-// maxLineRunes characters, or -1.
-func firstLongLine(text string) int {
-	for start := 0; len(text)-start > maxLineRunes+1; {
+// max characters, or -1.
+func firstLongLine(text string, max int) int {
+	for start := 0; len(text)-start > max+1; {
 		n := strings.IndexByte(text[start:], '\n')
-		if n > maxLineRunes && utf8.RuneCountInString(text[start:start+n]) > maxLineRunes {
+		if n > max && utf8.RuneCountInString(text[start:start+n]) > max {
 			return start
 		}
 		start += n + 1
@@ -171,11 +189,11 @@ func firstLongLine(text string) int {
 
 // splitLongPartial cuts full-length lines off an unterminated line that
 // has grown too long, returning them (each with an added "\n") and the
-// remainder, which is at most maxLineRunes characters.
-func splitLongPartial(s string) (lines, rest string) {
+// remainder, which is at most max characters.
+func splitLongPartial(s string, max int) (lines, rest string) {
 	var b strings.Builder
-	for len(s) > maxLineRunes && utf8.RuneCountInString(s) > maxLineRunes {
-		cut := runeOffset(s, maxLineRunes)
+	for len(s) > max && utf8.RuneCountInString(s) > max {
+		cut := runeOffset(s, max)
 		b.WriteString(s[:cut])
 		b.WriteByte('\n')
 		s = s[cut:]

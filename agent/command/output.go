@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/buildslave/buildslave/internal/pytext"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -35,12 +37,14 @@ type Output struct {
 	sink Sink
 	// codec decodes what commands write (stdout, stderr, log files); the
 	// header is the worker's own text, always UTF-8.
-	codec textCodec
+	codec pytext.Codec
 	// ctx bounds the sends the buffer triggers by itself (full, timer):
 	// they happen inside Stdout and friends, which take no context.
 	ctx     context.Context
 	size    int
 	timeout time.Duration
+	maxLine int            // longest line content; 0: maxLineRunes
+	newline *regexp.Regexp // nil: the reference's newline_re, built in
 
 	mu       sync.Mutex
 	streams  map[streamKey]*stream
@@ -74,7 +78,7 @@ func (k streamKey) sortName() string {
 }
 
 type stream struct {
-	dec   textDecoder
+	dec   pytext.Decoder
 	lines lineFinder
 }
 
@@ -102,6 +106,59 @@ func NewOutput(ctx context.Context, sink Sink) *Output {
 	return newOutput(ctx, sink, bufferSize, bufferTimeout)
 }
 
+// DefaultNewlineRE is the reference's newline_re, which msgpack masters
+// send in set_worker_settings; the Output implements it without a
+// regular expression (Go's have no lookahead for its "\r(?=.)").
+const DefaultNewlineRE = `(\r\n|\r(?=.)|\033\[u|\033\[[0-9]+;[0-9]+[Hf]|\033\[2J|\x08+)`
+
+// OutputSettings are the output parameters a master may set (msgpack's
+// set_worker_settings). A zero field means the reference's default, which
+// PB masters always get: 64 KiB buffers, 5 s, lines of 4096 characters
+// with their newline, DefaultNewlineRE.
+type OutputSettings struct {
+	BufferSize    int           // units (COMMANDS.md §1.4) that fill a buffer
+	BufferTimeout time.Duration // how long the first buffered item waits
+	MaxLineLength int           // longest line, counting its newline
+	NewlineRE     string        // a Python regular expression
+}
+
+// Check reports whether the settings can be used. A NewlineRE other than
+// DefaultNewlineRE must be valid in Go's syntax (RE2, which lacks Python's
+// lookarounds and backreferences).
+func (s OutputSettings) Check() error {
+	if s.BufferSize < 0 || s.BufferTimeout < 0 || s.MaxLineLength < 0 || s.MaxLineLength == 1 {
+		return fmt.Errorf("output settings out of range: buffer_size %d, buffer_timeout %v, max_line_length %d",
+			s.BufferSize, s.BufferTimeout, s.MaxLineLength)
+	}
+	_, err := s.newlineRE()
+	return err
+}
+
+func (s OutputSettings) newlineRE() (*regexp.Regexp, error) {
+	if s.NewlineRE == "" || s.NewlineRE == DefaultNewlineRE {
+		return nil, nil
+	}
+	re, err := regexp.Compile(s.NewlineRE)
+	if err != nil {
+		return nil, fmt.Errorf("newline_re %q is not a regular expression this worker can use: %w", s.NewlineRE, err)
+	}
+	return re, nil
+}
+
+// NewOutputWith is NewOutput with the master's output settings; settings
+// that do not Check fall back to the defaults.
+func NewOutputWith(ctx context.Context, sink Sink, s OutputSettings) *Output {
+	o := newOutput(ctx, sink, cmp.Or(s.BufferSize, bufferSize), cmp.Or(s.BufferTimeout, bufferTimeout))
+	if s.Check() != nil {
+		return o
+	}
+	if s.MaxLineLength > 1 {
+		o.maxLine = s.MaxLineLength - 1
+	}
+	o.newline, _ = s.newlineRE()
+	return o
+}
+
 func newOutput(ctx context.Context, sink Sink, size int, timeout time.Duration) *Output {
 	return &Output{
 		sink:    sink,
@@ -115,17 +172,17 @@ func newOutput(ctx context.Context, sink Sink, size int, timeout time.Duration) 
 // decodeOutputWith makes the command's output (stdout, stderr, log files)
 // be decoded with codec instead of UTF-8. It must be called before any of
 // that output is added.
-func (o *Output) decodeOutputWith(codec textCodec) {
+func (o *Output) decodeOutputWith(codec pytext.Codec) {
 	o.mu.Lock()
 	o.codec = codec
 	o.mu.Unlock()
 }
 
-func (o *Output) decoderFor(k streamKey) textDecoder {
+func (o *Output) decoderFor(k streamKey) pytext.Decoder {
 	if k.key == "header" {
-		return new(utf8Decoder)
+		return pytext.NewUTF8Decoder()
 	}
-	return o.codec.newDecoder()
+	return o.codec.NewDecoder()
 }
 
 // Header adds text to the header stream, the worker's own remarks.
@@ -197,7 +254,7 @@ func (o *Output) Finish(ctx context.Context) error {
 	var batches [][]Update
 	for _, k := range keys {
 		st := o.streams[k]
-		text := st.lines.append(st.dec.flush())
+		text := st.lines.append(st.dec.Flush())
 		text += st.lines.flush()
 		batches = o.bufferTextLocked(batches, k, text)
 	}
@@ -222,10 +279,10 @@ func (o *Output) addText(k streamKey, text string) {
 	}
 	st := o.streams[k]
 	if st == nil {
-		st = &stream{dec: o.decoderFor(k)}
+		st = &stream{dec: o.decoderFor(k), lines: lineFinder{max: o.maxLine, newline: o.newline}}
 		o.streams[k] = st
 	}
-	lines := st.lines.append(st.dec.decode(text))
+	lines := st.lines.append(st.dec.Decode(text))
 	o.deliver(o.ctx, o.bufferTextLocked(nil, k, lines))
 }
 

@@ -27,11 +27,17 @@ type InterruptReporter interface {
 // for a normal end). A panic in the command is reported as its error: the
 // worker keeps running. Problems talking to the sink are logged.
 func Run(ctx context.Context, cmd Command, sink Sink, logger *slog.Logger) {
+	RunOutput(ctx, cmd, NewOutput(ctx, sink), sink, logger)
+}
+
+// RunOutput is Run with the Output the caller made for sink, so that it
+// can flush it from outside (msgpack flushes a command's output before
+// interrupting it) or give it the master's settings.
+func RunOutput(ctx context.Context, cmd Command, out *Output, sink Sink, logger *slog.Logger) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
-	out := NewOutput(ctx, sink)
 	err := runGuarded(ctx, cmd, out, logger)
 	if r, ok := cmd.(InterruptReporter); !ok || !callInterrupted(r, logger) {
 		out.Add("elapsed", time.Since(start).Seconds())

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"github.com/buildslave/buildslave/internal/pytext"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ type shell struct {
 	args  Args
 	env   *Environment
 	log   *slog.Logger
-	codec textCodec
+	codec pytext.Codec
 
 	interruptOnce sync.Once
 	interrupt     chan struct{} // closed by Interrupt
@@ -41,7 +42,7 @@ func newShell(args Args, env *Environment) (Command, error) {
 	if env == nil {
 		env = &Environment{}
 	}
-	codec, err := lookupCodec(env.Encoding)
+	codec, err := pytext.Lookup(env.Encoding)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func (s *shell) environment(cfg *shellConfig) ([]string, error) {
 // before it starts (COMMANDS.md §2.4 steps 1-7).
 func writeShellHeader(out *Output, cfg *shellConfig, environ []string) {
 	out.Header(cfg.command.display() + "\n")
-	dir := " in dir " + decodeText(cfg.workdir)
+	dir := " in dir " + pytext.DecodeUTF8(cfg.workdir)
 	if cfg.timeout.set() {
 		dir += fmt.Sprintf(" (timeout %s %s)", cfg.timeout, cfg.timeout.unit())
 	}
@@ -174,7 +175,7 @@ func writeShellHeader(out *Output, cfg *shellConfig, environ []string) {
 	if cfg.logEnviron {
 		text := " environment:\n"
 		for _, kv := range environ {
-			text += "  " + decodeText(kv) + "\n"
+			text += "  " + pytext.DecodeUTF8(kv) + "\n"
 		}
 		out.Header(text)
 	}

@@ -3,6 +3,7 @@ package command
 import (
 	"errors"
 	"fmt"
+	"github.com/buildslave/buildslave/internal/pytext"
 	"maps"
 	"slices"
 )
@@ -34,7 +35,7 @@ type shellConfig struct {
 // required; like the reference, unknown keys are ignored and absent ones
 // take their defaults. The command and initial_stdin are encoded with
 // codec, the worker's unicode_encoding.
-func parseShellArgs(args Args, codec textCodec) (*shellConfig, error) {
+func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	cfg := &shellConfig{
 		wantStdout:      boolArg(args, "want_stdout", true),
 		wantStderr:      boolArg(args, "want_stderr", true),
@@ -70,7 +71,7 @@ func parseShellArgs(args Args, codec textCodec) (*shellConfig, error) {
 		if _, ok := TextValue(v); !ok {
 			return nil, fmt.Errorf("initial_stdin must be a string, not %T", v)
 		}
-		s, err := codec.encodeValue(v)
+		s, err := codec.EncodeValue(v)
 		if err != nil {
 			return nil, fmt.Errorf("initial_stdin: %w", err)
 		}
@@ -110,13 +111,13 @@ type commandLine struct {
 	words      []string // fake as text, for the first header line
 }
 
-func parseCommand(v any, codec textCodec) (commandLine, error) {
+func parseCommand(v any, codec pytext.Codec) (commandLine, error) {
 	if _, ok := TextValue(v); ok {
 		real, fake, err := encodeWord(codec, v, v)
 		if err != nil {
 			return commandLine{}, fmt.Errorf("command: %w", err)
 		}
-		return commandLine{text: true, real: []string{real}, fake: []string{fake}, words: []string{codec.decodeText(fake)}}, nil
+		return commandLine{text: true, real: []string{real}, fake: []string{fake}, words: []string{codec.DecodeText(fake)}}, nil
 	}
 	list, ok := v.([]any)
 	if !ok {
@@ -137,7 +138,7 @@ func parseCommand(v any, codec textCodec) (commandLine, error) {
 		if err != nil {
 			return commandLine{}, fmt.Errorf("command element %d: %w", i, err)
 		}
-		c.real[i], c.fake[i], c.words[i] = real, fake, codec.decodeText(fake)
+		c.real[i], c.fake[i], c.words[i] = real, fake, codec.DecodeText(fake)
 	}
 	return c, nil
 }
@@ -145,13 +146,13 @@ func parseCommand(v any, codec textCodec) (commandLine, error) {
 // encodeWord encodes a command word as the process gets it (real) and as
 // it is shown (fake). A secret's encoding error does not show the
 // character: the master would display it.
-func encodeWord(codec textCodec, realValue, fakeValue any) (real, fake string, err error) {
-	if fake, err = codec.encodeValue(fakeValue); err != nil {
+func encodeWord(codec pytext.Codec, realValue, fakeValue any) (real, fake string, err error) {
+	if fake, err = codec.EncodeValue(fakeValue); err != nil {
 		return "", "", err
 	}
-	if real, err = codec.encodeValue(realValue); err != nil {
-		if _, ok := errors.AsType[*encodeError](err); ok {
-			return "", "", fmt.Errorf("a secret has a character that %q cannot encode", codec.name)
+	if real, err = codec.EncodeValue(realValue); err != nil {
+		if _, ok := errors.AsType[*pytext.EncodeError](err); ok {
+			return "", "", fmt.Errorf("a secret has a character that %q cannot encode", codec.Name())
 		}
 		return "", "", err
 	}

@@ -1,4 +1,7 @@
-package command
+// Package pytext converts between the worker's text and the bytes of its
+// unicode_encoding as Python's codecs do. It is a leaf: config, the agent and
+// its commands all use it, and it imports none of them.
+package pytext
 
 import (
 	"errors"
@@ -49,32 +52,32 @@ var pythonAliases = map[string]string{
 	"utf-16-be": "utf-16be",
 }
 
-// textCodec converts between the worker's text (Go strings, UTF-8) and the
+// Codec converts between the worker's text (Go strings, UTF-8) and the
 // bytes of the configured encoding. The zero value is UTF-8, the common
 // case, which takes no conversion at all.
-type textCodec struct {
+type Codec struct {
 	name string            // as configured, for messages
 	enc  encoding.Encoding // nil for UTF-8
 }
 
-// CheckEncoding reports whether name is an encoding the worker can use as
+// Check reports whether name is an encoding the worker can use as
 // its unicode_encoding; "" means UTF-8.
-func CheckEncoding(name string) error {
-	_, err := lookupCodec(name)
+func Check(name string) error {
+	_, err := Lookup(name)
 	return err
 }
 
-// EncodeText encodes s in the named encoding ("" means UTF-8), as the
+// Encode encodes s in the named encoding ("" means UTF-8), as the
 // reference encodes the login name and password. Its error does not show
 // the character that cannot be encoded: s may be a password.
-func EncodeText(encodingName, s string) ([]byte, error) {
-	codec, err := lookupCodec(encodingName)
+func Encode(encodingName, s string) ([]byte, error) {
+	codec, err := Lookup(encodingName)
 	if err != nil {
 		return nil, err
 	}
-	b, err := codec.encode(s)
+	b, err := codec.Encode(s)
 	if err != nil {
-		var ee *encodeError
+		var ee *EncodeError
 		if errors.As(err, &ee) {
 			return nil, fmt.Errorf("the text has a character at position %d that %q cannot encode", ee.pos, codec.name)
 		}
@@ -83,11 +86,11 @@ func EncodeText(encodingName, s string) ([]byte, error) {
 	return []byte(b), nil
 }
 
-// lookupCodec finds the encoding called name.
-func lookupCodec(name string) (textCodec, error) {
+// Lookup finds the encoding called name.
+func Lookup(name string) (Codec, error) {
 	key := normaliseEncodingName(name)
 	if key == "" || key == "utf-8" {
-		return textCodec{name: name}, nil
+		return Codec{name: name}, nil
 	}
 	for _, candidate := range []string{key, strings.ReplaceAll(key, "-", "_")} {
 		enc, err := ianaindex.IANA.Encoding(candidate)
@@ -95,11 +98,11 @@ func lookupCodec(name string) (textCodec, error) {
 			continue
 		}
 		if enc == unicode.UTF8 {
-			return textCodec{name: name}, nil
+			return Codec{name: name}, nil
 		}
-		return textCodec{name: name, enc: enc}, nil
+		return Codec{name: name, enc: enc}, nil
 	}
-	return textCodec{}, fmt.Errorf("unknown unicode_encoding %q", name)
+	return Codec{}, fmt.Errorf("unknown unicode_encoding %q", name)
 }
 
 // normaliseEncodingName lowers name, makes '_' and ' ' into '-', and
@@ -119,13 +122,13 @@ func normaliseEncodingName(name string) string {
 	return key
 }
 
-func (c textCodec) isUTF8() bool { return c.enc == nil }
+func (c Codec) IsUTF8() bool { return c.enc == nil }
 
-// encode returns s in the codec's encoding, or an *encodeError naming the
+// Encode returns s in the codec's encoding, or an *EncodeError naming the
 // first character it cannot represent, as Python's strict encode fails.
 // UTF-8 text is returned as it is.
-func (c textCodec) encode(s string) (string, error) {
-	if c.isUTF8() {
+func (c Codec) Encode(s string) (string, error) {
+	if c.IsUTF8() {
 		return s, nil
 	}
 	out, err := c.enc.NewEncoder().String(s)
@@ -136,40 +139,43 @@ func (c textCodec) encode(s string) (string, error) {
 	for i, pos := 0, 0; i < len(s); pos++ {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if _, rerr := c.enc.NewEncoder().String(s[i : i+size]); rerr != nil {
-			return "", &encodeError{codec: c.name, char: r, pos: pos}
+			return "", &EncodeError{codec: c.name, char: r, pos: pos}
 		}
 		i += size
 	}
 	return "", fmt.Errorf("encoding text as %q: %w", c.name, err)
 }
 
-// encodeValue encodes an argument value: str is encoded, bytes are taken
+// EncodeValue encodes an argument value: str is encoded, bytes are taken
 // as they are, as the reference does.
-func (c textCodec) encodeValue(v any) (string, error) {
+func (c Codec) EncodeValue(v any) (string, error) {
 	switch x := v.(type) {
 	case []byte:
 		return string(x), nil
 	case string:
-		return c.encode(x)
+		return c.Encode(x)
 	}
 	return "", fmt.Errorf("not text: %T", v)
 }
 
-// decodeText is the decoded form of bytes the codec produced, with
+// DecodeText is the decoded form of bytes the codec produced, with
 // undecodable bytes as U+FFFD, for text shown in headers.
-func (c textCodec) decodeText(s string) string {
-	d := c.newDecoder()
-	return d.decode(s) + d.flush()
+func (c Codec) DecodeText(s string) string {
+	d := c.NewDecoder()
+	return d.Decode(s) + d.Flush()
 }
 
-// encodeError is Python's UnicodeEncodeError: a character the encoding
+// EncodeError is Python's UnicodeEncodeError: a character the encoding
 // has no bytes for. pos counts characters, as Python does.
-type encodeError struct {
+type EncodeError struct {
 	codec string
 	char  rune
 	pos   int
 }
 
-func (e *encodeError) Error() string {
+func (e *EncodeError) Error() string {
 	return fmt.Sprintf("%q codec can't encode character %+q in position %d", e.codec, e.char, e.pos)
 }
+
+// Name is the encoding's name as configured.
+func (c Codec) Name() string { return c.name }

@@ -1,4 +1,4 @@
-package command
+package pytext
 
 import (
 	"errors"
@@ -8,19 +8,19 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// textDecoder turns a byte stream that arrives in pieces into valid UTF-8,
+// Decoder turns a byte stream that arrives in pieces into valid UTF-8,
 // as Python's incremental decoders with errors='replace' do: a character
 // split between pieces is put back together, undecodable bytes become
 // U+FFFD.
-type textDecoder interface {
-	decode(s string) string
+type Decoder interface {
+	Decode(s string) string
 	// flush ends the stream; an incomplete character left over is invalid.
-	flush() string
+	Flush() string
 }
 
-// newDecoder returns an incremental decoder for the codec.
-func (c textCodec) newDecoder() textDecoder {
-	if c.isUTF8() {
+// NewDecoder returns an incremental decoder for the codec.
+func (c Codec) NewDecoder() Decoder {
+	if c.IsUTF8() {
 		return new(utf8Decoder)
 	}
 	return &codecDecoder{t: c.enc.NewDecoder()}
@@ -35,13 +35,13 @@ type codecDecoder struct {
 	dst     []byte
 }
 
-func (d *codecDecoder) decode(s string) string {
+func (d *codecDecoder) Decode(s string) string {
 	src := append(d.pending, s...)
 	d.pending = nil
 	return d.run(src, false)
 }
 
-func (d *codecDecoder) flush() string {
+func (d *codecDecoder) Flush() string {
 	src := d.pending
 	d.pending = nil
 	out := d.run(src, true)

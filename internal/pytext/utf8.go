@@ -1,4 +1,4 @@
-package command
+package pytext
 
 import (
 	"strings"
@@ -15,7 +15,7 @@ type utf8Decoder struct {
 	n       int
 }
 
-func (d *utf8Decoder) decode(s string) string {
+func (d *utf8Decoder) Decode(s string) string {
 	if d.n == 0 && utf8.ValidString(s) {
 		return s
 	}
@@ -63,7 +63,7 @@ func (d *utf8Decoder) decode(s string) string {
 }
 
 // flush ends the stream: an incomplete character left over is invalid.
-func (d *utf8Decoder) flush() string {
+func (d *utf8Decoder) Flush() string {
 	if d.n == 0 {
 		return ""
 	}
@@ -94,16 +94,20 @@ func leadByte(c byte) (size int, lo, hi byte) {
 	return 0, 0, 0
 }
 
-// decodeText converts text that may hold invalid UTF-8 into valid UTF-8
+// DecodeUTF8 converts text that may hold invalid UTF-8 into valid UTF-8
 // the way Python's decode(errors='replace') does, for values shown in
 // headers.
-func decodeText(s string) string {
+func DecodeUTF8(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
 	var d utf8Decoder
 	var b strings.Builder
-	b.WriteString(d.decode(s))
-	b.WriteString(d.flush())
+	b.WriteString(d.Decode(s))
+	b.WriteString(d.Flush())
 	return b.String()
 }
+
+// NewUTF8Decoder returns an incremental decoder of UTF-8, whatever the
+// configured encoding: for the worker's own text.
+func NewUTF8Decoder() Decoder { return new(utf8Decoder) }

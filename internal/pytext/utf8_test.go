@@ -1,4 +1,4 @@
-package command
+package pytext
 
 import "testing"
 
@@ -30,9 +30,9 @@ func TestUTF8Decoder(t *testing.T) {
 			var d utf8Decoder
 			got := ""
 			for _, p := range tt.pieces {
-				got += d.decode(p)
+				got += d.Decode(p)
 			}
-			got += d.flush()
+			got += d.Flush()
 			if got != tt.want {
 				t.Errorf("got %+q, want %+q", got, tt.want)
 			}
