@@ -191,6 +191,10 @@ func (r *pbReader) StartRead(n int) (func(context.Context) ([]byte, error), erro
 	return func(ctx context.Context) ([]byte, error) { return readResult(p.Wait(ctx)) }, nil
 }
 
+// Recycle implements command.BlockRecycler: the broker's decoder reuses
+// the block's memory for a later answer.
+func (r *pbReader) Recycle(block []byte) { r.ref.Broker().ReuseBytes(block) }
+
 func (r *pbReader) StartClose() (func(context.Context) error, error) {
 	return startCall(r.ref, "close")
 }

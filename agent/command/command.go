@@ -85,6 +85,15 @@ type PipelinedReader interface {
 	StartClose() (func(context.Context) error, error)
 }
 
+// BlockRecycler is implemented by a FileReader whose blocks may be handed
+// back once the download has written them, so that later answers reuse
+// their memory instead of each allocating a new block.
+type BlockRecycler interface {
+	// Recycle takes back a block a read returned; the caller does not
+	// touch it afterwards.
+	Recycle(block []byte)
+}
+
 // PipelinedWriter is a FileWriter whose calls may be sent before the
 // answers to the earlier ones arrive; see PipelinedReader. Calls are served
 // in the order they were started, and each returned function waits for

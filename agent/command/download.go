@@ -218,6 +218,7 @@ func (d *download) receive(ctx context.Context, f *os.File, p downloadParams) (t
 func (d *download) receivePipelined(ctx context.Context, f *os.File, p downloadParams, r PipelinedReader) (truncated bool, err error) {
 	size := pipelinedBlockSize(p.blocksize)
 	win := window[[]byte]{limit: transferWindow}
+	recycler, _ := r.(BlockRecycler)
 	eof, probing := false, false
 	for {
 		for !eof && !probing && win.room(size) && !d.shouldStop() {
@@ -260,6 +261,9 @@ func (d *download) receivePipelined(ctx context.Context, f *os.File, p downloadP
 			return false, fmt.Errorf("writing %s: %w", p.path, err)
 		}
 		p.budget.spend(len(data))
+		if recycler != nil {
+			recycler.Recycle(data)
+		}
 	}
 }
 

@@ -44,6 +44,9 @@ func TestDownloadPipelinedStaysInWindow(t *testing.T) {
 	if r.closeCount() != 1 {
 		t.Errorf("reader closed %d times", r.closeCount())
 	}
+	if want := len(r.reads) - 1; r.recycled < want-transferWindow/transferBlock {
+		t.Errorf("%d blocks recycled of %d reads", r.recycled, len(r.reads))
+	}
 	if extra := leftovers(t, dir, "dl.bin"); extra != nil {
 		t.Errorf("left behind: %v", extra)
 	}

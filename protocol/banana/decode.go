@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"sync"
 )
 
 // A Decoder reads expressions from a byte stream. Data may arrive in chunks
@@ -21,6 +22,8 @@ type Decoder struct {
 	err    error
 	digits [PrefixLimit]byte // the prefix being read
 	stack  []frame           // kept between calls to reuse its memory
+	// spare holds long strings handed back by Reuse (as *[]byte).
+	spare sync.Pool
 }
 
 // frame is a list whose elements are still arriving.
@@ -176,6 +179,15 @@ const readChunk = 64 << 10
 // data came would allocate and copy each large string (a 256 KiB
 // transfer block) about twice over.
 func (d *Decoder) readBytes(n int) ([]byte, error) {
+	if n > readChunk {
+		if p, _ := d.spare.Get().(*[]byte); p != nil && cap(*p) >= n {
+			b := (*p)[:n]
+			if _, err := io.ReadFull(d.r, b); err != nil {
+				return nil, eofIsUnexpected(err)
+			}
+			return b, nil
+		}
+	}
 	first := make([]byte, min(n, readChunk))
 	if _, err := io.ReadFull(d.r, first); err != nil {
 		return nil, eofIsUnexpected(err)
@@ -189,6 +201,17 @@ func (d *Decoder) readBytes(n int) ([]byte, error) {
 		return nil, eofIsUnexpected(err)
 	}
 	return b, nil
+}
+
+// Reuse hands back a string that Decode returned, once the caller is done
+// with it, for a later string to use its memory instead of a fresh
+// allocation: a transfer receives thousands of blocks of one size. Only
+// strings longer than readChunk are kept. The caller must not touch b
+// afterwards. Reuse may be called from any goroutine.
+func (d *Decoder) Reuse(b []byte) {
+	if cap(b) > readChunk {
+		d.spare.Put(&b)
+	}
 }
 
 func eofIsUnexpected(err error) error {
