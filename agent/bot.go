@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -316,6 +317,9 @@ func (b *bot) startCommand(ctx context.Context, bl *builder, id, name string, ar
 	}
 	env.Logger = logger
 	cmd, err := b.registry.New(name, args, env)
+	if unknown := (*command.UnknownCommandError)(nil); errors.As(err, &unknown) {
+		unknown.CommandID = id
+	}
 	if err != nil {
 		return err
 	}

@@ -146,3 +146,13 @@ func TestBotRefusesBadOutputSettings(t *testing.T) {
 		t.Error("a lookbehind newline_re was accepted")
 	}
 }
+
+// An unknown command is refused with 4.3's message, which names the
+// command's id (base.py, ProtocolCommandBase).
+func TestBotUnknownCommandNamesItsID(t *testing.T) {
+	b := testBot(t)
+	err := b.startCommand(context.Background(), nil, "12", "frobnicate", command.Args{}, newRecordingSink())
+	if err == nil || err.Error() != "(command 12): unrecognized WorkerCommand 'frobnicate'" {
+		t.Errorf("error %v", err)
+	}
+}

@@ -111,7 +111,11 @@ func TestDaemonStartAndStop(t *testing.T) {
 	assertNoPassword(t, dir, "s3cret-pw", out)
 }
 
-func TestWrongPasswordIsReportedWithoutThePassword(t *testing.T) {
+// A wrong password fails start with a clear line, but leaves the worker
+// retrying with its backoff, as the reference does (the master's admin may
+// be adding it right now); --maxretries ends it. The master logs each
+// refused login; the worker logs the refusal once.
+func TestWrongPasswordKeepsRetrying(t *testing.T) {
 	m := oneBuilderMaster(t)
 	dir := filepath.Join(t.TempDir(), "worker")
 	if out, err := buildslave(t, "create-worker", "-q", "--maxretries=2", dir, m.PBAddr(), "w1", "wrong-pw-123"); err != nil {
@@ -122,10 +126,58 @@ func TestWrongPasswordIsReportedWithoutThePassword(t *testing.T) {
 	if err == nil {
 		t.Fatalf("start succeeded with a wrong password:\n%s", out)
 	}
-	for _, want := range []string{"w1", m.PBAddr()} {
-		if !strings.Contains(out, want) {
-			t.Errorf("start's report does not name %q:\n%s", want, out)
+	// Progress lines, then the error: one line that says it all.
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	for _, want := range []string{
+		"buildslave: login refused: ",
+		"the master at " + m.PBAddr() + " refused the login of worker \"w1\"",
+		"check workername and passwd in " + filepath.Join(dir, "buildslave.cfg"),
+		"The worker keeps running in the background",
+		"or 2 attempts have failed (maxretries)",
+		"stop it with 'buildslave stop " + dir + "'",
+	} {
+		if !strings.Contains(last, want) {
+			t.Errorf("start's last line lacks %q:\n%s", want, out)
 		}
+	}
+
+	// The worker went on: a second refused login, then maxretries ended it.
+	ctx := testContext(t)
+	logins := func() int {
+		b, _ := os.ReadFile(filepath.Join(m.Dir(), "twistd.log"))
+		return strings.Count(string(b), "invalid login from user 'w1'")
+	}
+	for logins() < 2 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the master saw %d refused logins, want 2 or more", logins())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	pidFile := filepath.Join(dir, "twistd.pid")
+	for {
+		if _, err := os.Stat(pidFile); os.IsNotExist(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the worker did not stop after maxretries")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if n := logins(); n != 2 {
+		t.Errorf("the master saw %d refused logins, want 2 (maxretries)", n)
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "twistd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(log), "unauthorized login"); n != 1 {
+		t.Errorf("the worker logged the refusal %d times, want once:\n%s", n, log)
+	}
+	if !strings.Contains(string(log), "maxretries") {
+		t.Errorf("the worker's log does not say maxretries ended it:\n%s", log)
 	}
 	assertNoPassword(t, dir, "wrong-pw-123", out)
 }

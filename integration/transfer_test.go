@@ -56,7 +56,8 @@ def transfer_factory(tag):
         masterdest=out + "multi", glob=True))
     f.addStep(steps.ShellCommand(name="check", command=["sh", "-c",
         "stat -c '%a %s %n' dl/payload.bin dl/str.txt && cat dl/str.txt"]))
-    # Last: the worker's failure is an exception, which ends the build.
+    # Last: a FAILURE from our worker (rc 1, as 4.3's), an EXCEPTION from
+    # the 3.7 reference; either ends the build.
     f.addStep(steps.DirectoryUpload(name="dirupload_missing", workersrc="src/nodir",
         masterdest=out + "nodir"))
     return f
@@ -208,13 +209,22 @@ func TestTransferStepsMatchReference(t *testing.T) {
 		"dirupload_bz2":      mastertest.SUCCESS,
 		"multi":              mastertest.SUCCESS,
 		"check":              mastertest.SUCCESS,
-		"dirupload_missing":  mastertest.EXCEPTION,
+		// As buildbot-worker 4.3 (transfer.py, WorkerDirectoryUploadCommand):
+		// rc 1 and why on stderr; 3.7 raised, which the master shows as an
+		// EXCEPTION (checked on the reference below).
+		"dirupload_missing": mastertest.FAILURE,
 	}
 	if !maps.Equal(got.steps, want) {
 		t.Errorf("step results %v\nwant %v", got.steps, want)
 	}
-	if got.build.Results != mastertest.EXCEPTION {
+	if got.build.Results != mastertest.FAILURE {
 		t.Errorf("build result %v", got.build.Results)
+	}
+	nodir := filepath.Join(ours.Dir, "bd", "build", "src", "nodir")
+	wantErr := "Cannot read directory '" + nodir + "' for upload: [Errno 2] No such file or directory: '" + nodir + "'\n"
+	// No "sending" header: only the master's own line about the rc.
+	if l := got.logs["dirupload_missing"]; l.Stderr() != wantErr || l.Header() != "program finished with exit code 1\n" {
+		t.Errorf("dirupload_missing stderr %q, header %q; want stderr %q and only the master's header", l.Stderr(), l.Header(), wantErr)
 	}
 
 	// What the master stored.
@@ -262,6 +272,13 @@ func TestTransferStepsMatchReference(t *testing.T) {
 	// The reference on the same steps: same results, same files on both
 	// sides, same logs once the base directories are normalised.
 	refGot := runBuild(t, m, "reference")
+	if r := refGot.steps["dirupload_missing"]; r != mastertest.EXCEPTION {
+		t.Errorf("the 3.7 reference's dirupload_missing: %v, want EXCEPTION", r)
+	}
+	for _, o := range []buildOutcome{got, refGot} {
+		delete(o.steps, "dirupload_missing")
+		delete(o.logs, "dirupload_missing")
+	}
 	if !maps.Equal(got.steps, refGot.steps) {
 		t.Errorf("step results %v\nreference %v", got.steps, refGot.steps)
 	}

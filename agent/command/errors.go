@@ -7,12 +7,19 @@ import (
 
 // UnknownCommandError reports a command name no factory is registered for.
 // The message is the reference worker's, which the master shows in the
-// step's exception.
+// step's exception; with the command's id known, it is 4.3's
+// "(command <id>): unrecognized WorkerCommand '<name>'" (base.py,
+// ProtocolCommandBase).
 type UnknownCommandError struct {
 	Name string
+	// CommandID is the id the master gave the command, if known.
+	CommandID string
 }
 
 func (e *UnknownCommandError) Error() string {
+	if e.CommandID != "" {
+		return fmt.Sprintf("(command %s): unrecognized WorkerCommand '%s'", e.CommandID, e.Name)
+	}
 	return fmt.Sprintf("unrecognized WorkerCommand '%s'", e.Name)
 }
 

@@ -2,6 +2,7 @@ package command
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"syscall"
@@ -46,4 +47,23 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// pyOSErrorText is str() of the OSError Python would raise for err:
+// "[Errno 2] No such file or directory: '/the/path'", the path quoted as
+// Python's repr quotes it. An error that is not about the filesystem
+// keeps its own text.
+func pyOSErrorText(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) && !errors.Is(err, fs.ErrNotExist) &&
+		!errors.Is(err, fs.ErrPermission) && !errors.Is(err, fs.ErrExist) {
+		return err.Error()
+	}
+	n, text := errnoOf(err)
+	s := fmt.Sprintf("[Errno %d] %s", n, text)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		s += ": " + pyRepr(pe.Path)
+	}
+	return s
 }

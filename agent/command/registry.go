@@ -12,11 +12,11 @@ type Factory func(args Args, env *Environment) (Command, error)
 
 // protocolVersion is the command version advertised for every command. The
 // master switches to the old argument names below 3.0 and enables newer
-// features from higher versions on: 3.2 promises failure_reason updates and
-// 3.3 the max_lines argument. What this package sends is the update set of
-// buildbot-worker 3.7, which advertises 3.1, so that is what we claim until
-// failure_reason and max_lines are implemented.
-const protocolVersion = "3.1"
+// features from higher versions on: 3.2 promises failure_reason updates
+// (timeout, timeout_without_output, max_lines_failure) and 3.3 the
+// max_lines argument of shell. Both are implemented, so this is what
+// buildbot-worker 4.3 advertises (commands/base.py, command_version).
+const protocolVersion = "3.3"
 
 // Registry maps command names, as the master sends them, to factories.
 // A Registry is not safe for concurrent modification, but New and Versions

@@ -13,7 +13,7 @@ func TestRegistry(t *testing.T) {
 	for _, name := range []string{"shell", "uploadFile", "upload_file", "uploadDirectory",
 		"upload_directory", "downloadFile", "download_file", "mkdir", "rmdir", "cpdir",
 		"stat", "glob", "listdir", "rmfile"} {
-		want[name] = "3.1"
+		want[name] = "3.3"
 	}
 	if got := r.Versions(); !maps.Equal(got, want) {
 		t.Errorf("Versions() = %v, want %v", got, want)

@@ -24,6 +24,10 @@ type shellConfig struct {
 	timeout     seconds // without output
 	maxTime     seconds // in all
 	sigtermTime seconds // between SIGTERM and interruptSignal
+	// maxLines, if hasMaxLines, is how many lines of stdout and stderr
+	// may be sent before the command is killed (max_lines, 4.x masters).
+	maxLines    int64
+	hasMaxLines bool
 	// interruptSignal names the kill signal, without "SIG".
 	interruptSignal string
 
@@ -84,6 +88,11 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 		return nil, err
 	}
 	if cfg.sigtermTime, err = secondsArg(args, "sigtermTime"); err != nil {
+		return nil, err
+	}
+	// 4.x masters always send max_lines, None meaning no limit; as in the
+	// reference, 0 is a limit (the first line kills the command).
+	if cfg.maxLines, cfg.hasMaxLines, err = intArg(args, "max_lines"); err != nil {
 		return nil, err
 	}
 	if v := args["interruptSignal"]; v != nil {

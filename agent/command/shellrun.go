@@ -29,6 +29,19 @@ type shellRun struct {
 	sigterm  alarm // the SIGTERM grace period is over
 	backup   alarm // the process outlived the kill
 	logPoll  alarm
+
+	lines         lineCounter
+	linesExceeded chan linesExceeded // from a reader, past max_lines
+	ended         chan struct{}      // closed when supervise returns
+}
+
+// linesExceeded is a reader's report that the output went past
+// max_lines: supervise starts the kill, then closes done, and only then
+// does the reader send the chunk that went over, as the reference sends
+// the failure reason and the kill header before it.
+type linesExceeded struct {
+	count int64
+	done  chan struct{}
 }
 
 // supervise waits for the process to end and its output to be read,
@@ -37,6 +50,12 @@ type shellRun struct {
 func (r *shellRun) supervise(ctx context.Context, start time.Time) error {
 	activity := make(chan struct{}, 1)
 	streamsDone := make(chan struct{})
+	r.linesExceeded = make(chan linesExceeded)
+	r.ended = make(chan struct{})
+	defer close(r.ended)
+	if r.cfg.hasMaxLines {
+		r.lines.max = r.cfg.maxLines
+	}
 	var readers sync.WaitGroup
 	readers.Go(func() { readStream(r.child.stdout, r.sendIf(r.cfg.wantStdout, r.out.Stdout), activity) })
 	if r.child.stderr != nil { // nil under a PTY, where stderr is stdout
@@ -74,11 +93,20 @@ func (r *shellRun) supervise(ctx context.Context, start time.Time) error {
 			}
 			r.logPoll.set(logPollInterval)
 		case <-r.noOutput.C():
+			// The failure reasons go out before the kill header, as the
+			// reference's doTimeout, doMaxTimeout and do_max_lines send
+			// them (4.3 runprocess.py); a 4.x master shows them in the
+			// step's summary, a 3.x master keeps them unread.
+			r.out.Add("failure_reason", "timeout_without_output")
 			r.kill(fmt.Sprintf("command timed out: %s seconds without output running %s",
 				r.cfg.timeout, r.cfg.command.argvRepr()))
 		case <-r.maxTime.C():
+			r.out.Add("failure_reason", "timeout")
 			r.kill(fmt.Sprintf("command timed out: %s seconds elapsed running %s",
 				r.cfg.maxTime, r.cfg.command.argvRepr()))
+		case e := <-r.linesExceeded:
+			r.exceededMaxLines(e.count)
+			close(e.done)
 		case <-interrupt:
 			interrupt = nil
 			r.interrupted.Store(true)
@@ -116,11 +144,42 @@ func (r *shellRun) supervise(ctx context.Context, start time.Time) error {
 // sendIf returns the function a reader hands its output to: send, or
 // nothing when the master does not want the stream. The output is read
 // either way, so the process does not block and it counts as activity.
+// Only what is sent counts towards max_lines, as in the reference.
 func (r *shellRun) sendIf(want bool, send func(string)) func(string) {
-	if want {
+	if !want {
+		return func(string) {}
+	}
+	if !r.cfg.hasMaxLines {
 		return send
 	}
-	return func(string) {}
+	return func(chunk string) {
+		if count, over := r.lines.add(chunk); over {
+			e := linesExceeded{count: count, done: make(chan struct{})}
+			select {
+			case r.linesExceeded <- e:
+				<-e.done
+			case <-r.ended:
+			}
+		}
+		send(chunk)
+	}
+}
+
+// exceededMaxLines starts the kill for output past max_lines (4.3
+// runprocess.py, _check_max_lines and do_max_lines): the failure reason
+// and the header go out, the kill starts, and stdout is no longer read.
+// The reference closes stdout just before the kill, which lets a process
+// writing at that moment die of SIGPIPE instead ("killed by signal 13");
+// closing it after the first signal makes the header say what killed it.
+// A kill already under way (a timeout, an interrupt) stays as it is.
+func (r *shellRun) exceededMaxLines(count int64) {
+	if r.killing {
+		return
+	}
+	r.out.Add("failure_reason", "max_lines_failure")
+	r.kill(fmt.Sprintf("command exceeds max lines: %d/%d written/allowed running %s",
+		count, r.cfg.maxLines, r.cfg.command.argvRepr()))
+	r.child.stdout.Close()
 }
 
 // sawOutput restarts the no-output timer, unless the kill has begun.
@@ -239,4 +298,41 @@ func (a *alarm) C() <-chan time.Time {
 		return nil
 	}
 	return a.t.C
+}
+
+// lineCounter counts the lines of output sent, for max_lines; the stdout
+// and stderr readers share it.
+type lineCounter struct {
+	max int64
+
+	mu       sync.Mutex
+	count    int64
+	exceeded bool
+}
+
+// add counts the line ends in chunk, as the reference's
+// re.findall(r"\r\n|\r|\n") does on each chunk (a CR LF pair counting
+// once), and reports the count and whether it has just gone past max: that
+// is reported once.
+func (c *lineCounter) add(chunk string) (int64, bool) {
+	n := int64(0)
+	for i := 0; i < len(chunk); i++ {
+		switch chunk[i] {
+		case '\n':
+			n++
+		case '\r':
+			n++
+			if i+1 < len(chunk) && chunk[i+1] == '\n' {
+				i++
+			}
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.count += n
+	if c.count > c.max && !c.exceeded {
+		c.exceeded = true
+		return c.count, true
+	}
+	return c.count, false
 }

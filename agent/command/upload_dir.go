@@ -39,13 +39,20 @@ func (u *uploadDir) Run(ctx context.Context, out *Output) error {
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	bw := bufio.NewWriterSize(tmp, 1<<16)
-	if err := writeTar(bw, p.path, compress); err != nil {
-		// As with the reference, whose tarfile raises: no rc, the command
-		// fails and the master shows why.
-		return fmt.Errorf("archiving %s: %w", p.path, err)
+	err = writeTar(bw, p.path, compress)
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("archiving %s: %w", p.path, err)
+	if err != nil {
+		// As the reference since 3.10 (transfer.py, the OSError around
+		// archive.add): rc 1 and why on stderr, no header, the master's
+		// writer left alone; the step ends FAILURE, not EXCEPTION. A path
+		// that is not a directory is answered the same way, where the
+		// reference would archive the file and fail in the master's unpack.
+		u.log.Info("cannot read directory for upload", "path", p.path, "err", err)
+		out.RC(1)
+		out.Stderr(fmt.Sprintf("Cannot read directory '%s' for upload: %s", p.path, pyOSErrorText(err)))
+		return nil
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("archiving %s: %w", p.path, err)

@@ -121,29 +121,64 @@ func TestUploadDirectory(t *testing.T) {
 	}
 }
 
-func TestUploadDirectoryMissing(t *testing.T) {
-	w := &fakeWriter{}
-	path := filepath.Join(t.TempDir(), "nodir")
-	args := Args{"path": path, "writer": w, "blocksize": int64(16384), "maxsize": nil, "compress": nil}
-	sink := runCommand(t, "upload_directory", args)
-	if !errors.Is(sink.failure, fs.ErrNotExist) {
-		t.Errorf("failure %v, want the missing directory", sink.failure)
-	}
-	if rcs := valuesOf(sink.updates(), "rc"); len(rcs) != 0 {
-		t.Errorf("rc %v sent; the reference sends none", rcs)
-	}
-	if len(w.calls) != 0 {
-		t.Errorf("writer calls %v, want none", w.calls)
+// A directory that cannot be read ends the command with rc 1 and the
+// reference's stderr text (4.3 transfer.py, WorkerDirectoryUploadCommand.start:
+// "Cannot read directory '<path>' for upload: <OSError>"), before any call
+// to the master's writer and without the "sending" header; the rc comes
+// first, then the text (test_commands_transfer.py,
+// test_directory_not_available).
+func TestUploadDirectoryUnreadable(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nodir")
+	file := filepath.Join(t.TempDir(), "file")
+	writeFile(t, file, []byte("x"))
+	for _, tc := range []struct {
+		name, path, want string
+	}{
+		{"missing", missing, "Cannot read directory '" + missing + "' for upload: [Errno 2] No such file or directory: '" + missing + "'\n"},
+		{"a file", file, "Cannot read directory '" + file + "' for upload: [Errno 20] Not a directory: '" + file + "'\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &fakeWriter{}
+			args := Args{"path": tc.path, "writer": w, "blocksize": int64(16384), "maxsize": nil, "compress": nil}
+			sink := runCommand(t, "upload_directory", args)
+			if sink.failure != nil {
+				t.Errorf("failure %v; the reference completes normally", sink.failure)
+			}
+			if got := keys(sink.updates()); !slices.Equal(got, []string{"rc", "elapsed", "stderr"}) {
+				t.Errorf("updates %v, want [rc elapsed stderr]", got)
+			}
+			wantRC(t, sink, 1)
+			if got := streamText(sink.updates(), "stderr"); got != tc.want {
+				t.Errorf("stderr %q\nwant   %q", got, tc.want)
+			}
+			if len(w.calls) != 0 {
+				t.Errorf("writer calls %v, want none", w.calls)
+			}
+		})
 	}
 }
 
-func TestUploadDirectoryOfAFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "file")
-	writeFile(t, path, []byte("x"))
+// A file inside the tree that cannot be read is reported the same way,
+// naming the file, as tarfile's open raises inside archive.add.
+func TestUploadDirectoryUnreadableMember(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file")
+	}
+	root := filepath.Join(t.TempDir(), "tree")
+	makeTree(t, root)
+	secret := filepath.Join(root, "a.txt")
+	if err := os.Chmod(secret, 0); err != nil {
+		t.Fatal(err)
+	}
 	w := &fakeWriter{}
-	sink := runCommand(t, "uploadDirectory", Args{"path": path, "writer": w, "blocksize": int64(100), "compress": nil})
-	if sink.failure == nil || len(w.calls) != 0 {
-		t.Errorf("failure %v, writer calls %v: want a failure and no transfer", sink.failure, w.calls)
+	sink := runCommand(t, "uploadDirectory", Args{"path": root, "writer": w, "blocksize": int64(100), "compress": nil})
+	wantRC(t, sink, 1)
+	want := "Cannot read directory '" + root + "' for upload: [Errno 13] Permission denied: '" + secret + "'\n"
+	if got := streamText(sink.updates(), "stderr"); got != want {
+		t.Errorf("stderr %q, want %q", got, want)
+	}
+	if sink.failure != nil || len(w.calls) != 0 {
+		t.Errorf("failure %v, writer calls %v", sink.failure, w.calls)
 	}
 }
 

@@ -161,13 +161,7 @@ func (d *daemon) follow(ctx context.Context, out printer, cfg *config.Config, ba
 					out("The buildslave appears to have (re)started correctly.")
 					return nil
 				case agent.StateLoginRefused:
-					d.terminate()
-					why := e.msg
-					if why == "" {
-						why = "the master at " + master + " refused the login"
-					}
-					return fmt.Errorf("%s (workername and passwd are in %s); the worker has been stopped",
-						why, filepath.Join(cfg.Basedir, config.FileName))
+					return loginRefused(cfg, master, basedir, d.pid)
 				case agent.StateStopped:
 					if e.msg != "" {
 						fatal = e.msg
@@ -204,15 +198,21 @@ func (d *daemon) exitError(fatal, logPath string) error {
 	return fmt.Errorf("the worker stopped (%s): %s", status, fatal)
 }
 
-// terminate stops a worker that has failed for good, so that it does not
-// linger, retrying in vain, in the way of the next start.
-func (d *daemon) terminate() {
-	if err := terminateProcess(d.pid); err != nil {
-		return
+// loginRefused is start's answer to a refused login. The worker is left
+// running: like the reference, it retries with its backoff, since the
+// master's administrator may be adding it right now or a master being
+// reconfigured refuses briefly, and a boot-time restart must not leave it
+// dead for good. start still fails, so that whoever ran it looks.
+func loginRefused(cfg *config.Config, master, basedir string, pid int) error {
+	until := "until the master accepts it"
+	if cfg.MaxRetries > 0 {
+		until = fmt.Sprintf("until the master accepts it or %d attempts have failed (maxretries)", cfg.MaxRetries)
 	}
-	select {
-	case <-d.exited:
-	case <-time.After(exitGrace):
-		killProcess(d.pid)
-	}
+	return fmt.Errorf("%w: the master at %s refused the login of worker %q; "+
+		"check workername and passwd in %s. The worker keeps running in the background "+
+		"(process %d) and retries %s; stop it with 'buildslave stop %s'",
+		errLoginRefused, master, cfg.Name, filepath.Join(cfg.Basedir, config.FileName), pid, until, basedir)
 }
+
+// errLoginRefused marks start's failure on a refused login.
+var errLoginRefused = errors.New("login refused")

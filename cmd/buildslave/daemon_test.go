@@ -116,18 +116,41 @@ func TestStartDaemonRefusesLiveWorker(t *testing.T) {
 	}
 }
 
+// A refused login fails start with one line that says which master refused
+// which name, where the password is, and that the worker goes on retrying
+// and how to stop it; the background worker is left running.
 func TestStartDaemonLoginRefused(t *testing.T) {
 	dir := workerDir(t)
 	code, _, errOut := startDaemonTest(t, dir, "refuse")
-	if code == 0 || !strings.Contains(errOut, "refused the login") || !strings.Contains(errOut, "has been stopped") {
-		t.Errorf("exit %d, %q", code, errOut)
+	if code == 0 {
+		t.Errorf("start exited 0 on a refused login")
+	}
+	pid := livePid(t, dir)
+	want := "buildslave: login refused: the master at 127.0.0.1:9 refused the login of worker \"w\"; " +
+		"check workername and passwd in " + dir + "/buildslave.cfg. The worker keeps running in the background " +
+		"(process " + itoa(pid) + ") and retries until the master accepts it; stop it with 'buildslave stop " + dir + "'\n"
+	if errOut != want {
+		t.Errorf("start said\n%q\nwant\n%q", errOut, want)
 	}
 	if strings.Contains(errOut, testPassword) {
 		t.Error("error reveals the password")
 	}
-	if _, err := os.Stat(pidFilePath(dir)); !os.IsNotExist(err) {
-		t.Errorf("refused worker still has a pid file: %v", err)
+	if code, _, errOut := run(t, "stop", dir); code != 0 {
+		t.Errorf("stop: %s", errOut)
 	}
+}
+
+func TestStartDaemonLoginRefusedMaxRetries(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := run(t, "create-worker", "-q", "--maxretries=4", dir, "127.0.0.1:9", "w", testPassword); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, _, errOut := startDaemonTest(t, dir, "refuse")
+	if code == 0 || !strings.Contains(errOut, "retries until the master accepts it or 4 attempts have failed (maxretries)") {
+		t.Errorf("exit %d, %q", code, errOut)
+	}
+	livePid(t, dir)
+	run(t, "stop", dir)
 }
 
 func TestStartDaemonFails(t *testing.T) {
