@@ -143,6 +143,13 @@ type pbBot struct {
 }
 
 func (p *pbBot) RemoteCall(ctx context.Context, method string, args []any, kwargs *jelly.Dict) (any, error) {
+	bound, err := bindArgs(botParams, method, args, kwargs)
+	if err != nil {
+		pb.DecrefAll(args)
+		pb.DecrefAll(kwargs)
+		return nil, err
+	}
+	args = bound
 	switch method {
 	case "print":
 		msg := textArg(args, kwargs, 0, "message")
@@ -170,18 +177,18 @@ func (p *pbBot) setBuilderList(args []any) (any, error) {
 	}
 	list, ok := asSlice(args[0])
 	if !ok {
-		return nil, fmt.Errorf("setBuilderList argument is %T, not a list", args[0])
+		return nil, fmt.Errorf("setBuilderList argument is %s, not a list", jelly.TypeName(args[0]))
 	}
 	specs := make([]builderSpec, 0, len(list))
-	for _, e := range list {
+	for i, e := range list {
 		pair, ok := asSlice(e)
 		if !ok || len(pair) != 2 {
-			return nil, fmt.Errorf("setBuilderList entry %v is not a (name, builddir) pair", e)
+			return nil, fmt.Errorf("setBuilderList entry %d (a %s) is not a (name, builddir) pair", i, jelly.TypeName(e))
 		}
 		name, ok1 := command.TextValue(pair[0])
 		dir, ok2 := command.TextValue(pair[1])
 		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("setBuilderList entry %v is not a pair of strings", e)
+			return nil, fmt.Errorf("setBuilderList entry %d (%s, %s) is not a pair of strings", i, jelly.TypeName(pair[0]), jelly.TypeName(pair[1]))
 		}
 		specs = append(specs, builderSpec{Name: name, BuildDir: dir})
 	}
@@ -210,6 +217,13 @@ type pbBuilder struct {
 }
 
 func (p *pbBuilder) RemoteCall(ctx context.Context, method string, args []any, kwargs *jelly.Dict) (any, error) {
+	bound, err := bindArgs(builderParams, method, args, kwargs)
+	if err != nil {
+		pb.DecrefAll(args)
+		pb.DecrefAll(kwargs)
+		return nil, err
+	}
+	args = bound
 	switch method {
 	case "startBuild", "setMaster":
 		pb.DecrefAll(args)
@@ -239,18 +253,18 @@ func (p *pbBuilder) startCommand(ctx context.Context, args []any) error {
 	ref, ok := args[0].(*pb.RemoteReference)
 	if !ok {
 		pb.DecrefAll(args)
-		return fmt.Errorf("startCommand: the command reference is %T", args[0])
+		return fmt.Errorf("startCommand: the command reference is %s", jelly.TypeName(args[0]))
 	}
 	id, _ := command.TextValue(args[1])
 	name, ok := command.TextValue(args[2])
 	if !ok {
 		pb.DecrefAll(args)
-		return fmt.Errorf("startCommand: the command name is %T", args[2])
+		return fmt.Errorf("startCommand: the command name is %s", jelly.TypeName(args[2]))
 	}
 	rawArgs, ok := args[3].(*jelly.Dict)
 	if !ok {
 		pb.DecrefAll(args)
-		return fmt.Errorf("startCommand: the arguments are %T, not a dict", args[3])
+		return fmt.Errorf("startCommand: the arguments are %s, not a dict", jelly.TypeName(args[3]))
 	}
 	cmdArgs, refs := convertArgs(rawArgs)
 	sink := &pbSink{ref: ref, extra: refs, log: p.bot.log}

@@ -212,7 +212,7 @@ func readResult(v any, err error) ([]byte, error) {
 	case nil:
 		return nil, nil
 	}
-	return nil, fmt.Errorf("read returned %T, not bytes", v)
+	return nil, fmt.Errorf("read returned %s, not bytes", jelly.TypeName(v))
 }
 
 func (r *pbReader) Close(ctx context.Context) error {
@@ -276,7 +276,7 @@ func translatePaths(name string, args command.Args, builderDir string) error {
 			for _, e := range d {
 				s, ok := command.TextValue(e)
 				if !ok {
-					return fmt.Errorf("rmdir: dir entries must be strings, got %T", e)
+					return fmt.Errorf("rmdir: dir entries must be strings, got %s", jelly.TypeName(e))
 				}
 				paths = append(paths, join(builderDir, s))
 			}

@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"log/slog"
+	"time"
 )
 
 // State is a step in the worker's connection life.
@@ -59,6 +60,16 @@ type Options struct {
 	// ErrShutdown), or, not connected, returns ErrShutdown at once. To
 	// stop at once instead, cancel Run's context. nil: no requests.
 	Shutdown <-chan string
+	// Stop delivers stop requests (SIGTERM, SIGINT), each a reason to log.
+	// After the first the worker never reconnects: it asks the master for
+	// a graceful shutdown and exits when the master lets it, as soon as no
+	// command runs if the master refuses or the connection ends, and in
+	// any case within StopBound (Run then returns ErrShutdown). nil: no
+	// requests.
+	Stop <-chan string
+
+	// stopBound overrides StopBound, for tests.
+	stopBound time.Duration
 }
 
 // Errors Run returns when it gives up for good.

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,9 +40,11 @@ const (
 func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	w, err := newWorker(cfg, opts)
 	if err == nil {
+		prepareRun(cfg, w.log)
 		ctx, stop := context.WithCancelCause(ctx)
 		defer stop(nil)
 		go w.serveShutdownRequests(ctx, opts.Shutdown, stop)
+		go w.serveStopRequests(ctx, opts.Stop, cmp.Or(opts.stopBound, StopBound), stop)
 		err = w.run(ctx)
 	}
 	w.report(Status{State: StateStopped, Err: err})
@@ -69,6 +72,9 @@ type worker struct {
 	minLoginSilence time.Duration
 	quietPeriod     time.Duration
 	waitingQuiet    atomic.Bool // a shutdown waits for a quiet period
+
+	// stopping is set by the first stop request (see stoppolicy.go).
+	stopping atomic.Bool
 }
 
 func newWorker(cfg *config.Config, opts Options) (*worker, error) {
@@ -117,6 +123,10 @@ func (w *worker) run(ctx context.Context) error {
 		connected, err := w.connectOnce(ctx)
 		if ctx.Err() != nil {
 			return stopReason(ctx)
+		}
+		if w.stopRequested() {
+			w.log.Info("the connection ended while stopping: not reconnecting", "err", err)
+			return ErrShutdown
 		}
 		var refused *LoginRefusedError
 		switch {

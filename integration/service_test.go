@@ -45,7 +45,7 @@ func TestServiceUnitRunsWorker(t *testing.T) {
 	}
 	// A relative BASEDIR, as a person types it: the unit must hold the
 	// absolute one.
-	dryRun := exec.Command(binary, "service", "install", "--dry-run", filepath.Base(dir))
+	dryRun := exec.Command(binary, "service", "install", "--dry-run", "--manager", "systemd", filepath.Base(dir))
 	dryRun.Dir = filepath.Dir(dir)
 	text, err := dryRun.Output()
 	if err != nil {

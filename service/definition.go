@@ -15,7 +15,10 @@ import (
 // the builds volunteers usually run (Buildbot's own default step timeout
 // is 20 minutes without output) without holding a reboot up for ever.
 // Someone in a hurry sends a second SIGTERM (or runs 'buildslave stop'),
-// which stops the worker at once.
+// which stops the worker at once. The worker bounds its own stop at
+// agent.StopBound (55 minutes), below this, so that it ends its builds
+// itself rather than being killed with them (a test in cmd/buildslave
+// keeps the two apart).
 const StopTimeout = time.Hour
 
 // RestartDelay is how long a service manager waits before starting a

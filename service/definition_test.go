@@ -1,6 +1,9 @@
 package service
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDefaultName(t *testing.T) {
 	for in, want := range map[string]string{
@@ -48,5 +51,26 @@ func TestValidate(t *testing.T) {
 		if _, err := SystemdUnit(d); err == nil {
 			t.Errorf("%s: SystemdUnit accepts %+v", what, d)
 		}
+	}
+}
+
+func TestSysVScript(t *testing.T) {
+	d := Definition{Name: "buildslave-w", Executable: "/opt/bs dir/buildslave", Basedir: "/srv/it's", User: "bb"}
+	text, err := SysVScript(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"#!/bin/sh\n", "# Provides:          buildslave-w\n",
+		"exe='/opt/bs dir/buildslave'\n", `basedir='/srv/it'\''s'` + "\n", "user=bb\n",
+		`as_user "$exe" start --quiet "$basedir"`, `as_user "$exe" stop --quiet "$basedir"`,
+		`echo "Stopped"; exit 3`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("script lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "{{") {
+		t.Error("the script holds {{, which kardianos would take for a template action")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 
 	kservice "github.com/kardianos/service"
@@ -72,14 +73,18 @@ func NewManager(d Definition, password string) (*Manager, error) {
 
 // kardianosConfig hands our own definitions to kardianos: it installs
 // them as they are, in the place and with the commands each manager
-// expects. Managers we have no definition for (SysV, upstart, OpenRC, rc.d)
-// get kardianos' stock scripts running the same command line.
+// expects. Managers we have no definition for (upstart, OpenRC, rc.d) get
+// kardianos' stock scripts running the same command line.
 func kardianosConfig(d Definition, password string) (*kservice.Config, error) {
 	unit, err := SystemdUnit(d)
 	if err != nil {
 		return nil, err
 	}
 	plist, err := LaunchdPlist(d)
+	if err != nil {
+		return nil, err
+	}
+	sysv, err := SysVScript(d)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +106,7 @@ func kardianosConfig(d Definition, password string) (*kservice.Config, error) {
 		Option: kservice.KeyValue{
 			"SystemdScript":          unit,
 			"LaunchdConfig":          plist,
+			"SysvScript":             sysv,
 			"KeepAlive":              true,
 			"RunAtLoad":              true,
 			"Restart":                "always",
@@ -115,14 +121,23 @@ func kardianosConfig(d Definition, password string) (*kservice.Config, error) {
 // Install, Uninstall, Start, Stop and Restart do what the service manager
 // does under those names; Stop and Restart wait for the worker's graceful
 // shutdown as long as the manager does.
-func (m *Manager) Install() error   { return m.wrap("installing", m.svc.Install()) }
-func (m *Manager) Uninstall() error { return m.wrap("removing", m.svc.Uninstall()) }
-func (m *Manager) Start() error     { return m.wrap("starting", m.svc.Start()) }
-func (m *Manager) Stop() error      { return m.wrap("stopping", m.svc.Stop()) }
-func (m *Manager) Restart() error   { return m.wrap("restarting", m.svc.Restart()) }
+func (m *Manager) Install() error { return m.wrap("installing", m.svc.Install()) }
+func (m *Manager) Uninstall() error {
+	err := m.svc.Uninstall()
+	if err == nil && m.svc.Platform() == "unix-systemv" {
+		removeSysVLinks(m.def.Name)
+	}
+	return m.wrap("removing", err)
+}
+func (m *Manager) Start() error   { return m.wrap("starting", m.svc.Start()) }
+func (m *Manager) Stop() error    { return m.wrap("stopping", m.svc.Stop()) }
+func (m *Manager) Restart() error { return m.wrap("restarting", m.svc.Restart()) }
 
 // Status asks the service manager about the service.
 func (m *Manager) Status() (Status, error) {
+	if m.svc.Platform() == "unix-systemv" {
+		return m.sysvStatus()
+	}
 	st, err := m.svc.Status()
 	switch {
 	case errors.Is(err, kservice.ErrNotInstalled):
@@ -139,6 +154,28 @@ func (m *Manager) Status() (Status, error) {
 		return Stopped, nil
 	}
 	return Unknown, nil
+}
+
+// sysvStatus asks our init script (see SysVScript) and reads its LSB exit
+// status: kardianos takes any status but 0 for an error, so a stopped
+// worker (3) came out as "querying service ...: exit status 1".
+func (m *Manager) sysvStatus() (Status, error) {
+	script := "/etc/init.d/" + m.def.Name
+	if !exists(script) {
+		return NotInstalled, nil
+	}
+	err := exec.Command(script, "status").Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return Running, nil
+	case errors.As(err, &exit) && exit.ExitCode() >= 1 && exit.ExitCode() <= 3:
+		// 1 and 2: dead, leaving a pid file or lock; 3: not running.
+		return Stopped, nil
+	case errors.As(err, &exit):
+		return Unknown, nil
+	}
+	return Unknown, m.wrap("querying", err)
 }
 
 func exists(path string) bool {

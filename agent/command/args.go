@@ -3,6 +3,7 @@ package command
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"time"
 )
 
@@ -60,7 +61,7 @@ func truthy(v any) bool {
 // its Python type so that headers print 300 and 1.5 the way the reference
 // does.
 type seconds struct {
-	value any // int64 or float64
+	value any // int64, float64 or *big.Int
 }
 
 func (s seconds) float() float64 {
@@ -69,6 +70,9 @@ func (s seconds) float() float64 {
 		return float64(x)
 	case float64:
 		return x
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f
 	}
 	return 0
 }
@@ -106,13 +110,29 @@ func (s seconds) unit() string {
 // secondsArg reads an optional number of seconds; absent or None gives the
 // zero seconds, which is no limit.
 func secondsArg(args Args, key string) (seconds, error) {
+	var s seconds
 	switch x := args[key].(type) {
 	case nil:
 		return seconds{}, nil
 	case int64, float64:
-		return seconds{value: x}, nil
+		s = seconds{value: x}
 	case int:
-		return seconds{value: int64(x)}, nil
+		s = seconds{value: int64(x)}
+	case *big.Int:
+		s = seconds{value: x}
 	}
-	return seconds{}, fmt.Errorf("argument %q must be a number of seconds, not %T", key, args[key])
+	if s.value != nil {
+		// The reference starts its timer with a negative (or NaN) delay,
+		// which Twisted refuses, and fails the command; failing it before
+		// the process starts is clearer and leaves nothing running.
+		if f := s.float(); f < 0 || math.IsNaN(f) {
+			return seconds{}, negativeSeconds(key, s.value)
+		}
+		return s, nil
+	}
+	return seconds{}, fmt.Errorf("argument %q must be a number of seconds, not %s", key, pyTypeName(args[key]))
+}
+
+func negativeSeconds(key string, v any) error {
+	return fmt.Errorf("argument %q must be 0 or more seconds (0 or None for no limit), not %s", key, pyRepr(v))
 }

@@ -2,6 +2,8 @@ package command
 
 import (
 	"math"
+	"math/big"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,5 +36,28 @@ func TestSeconds(t *testing.T) {
 	}
 	if _, err := secondsArg(Args{"timeout": "10"}, "timeout"); err == nil {
 		t.Error("a string was accepted")
+	}
+}
+
+// A negative or NaN limit fails the command before anything runs (the
+// reference fails it too, after starting the process); a huge one is as
+// good as none but still shown as sent.
+func TestSecondsRefusesNegative(t *testing.T) {
+	for _, v := range []any{int64(-1), -5.0, math.NaN(), new(big.Int).Lsh(big.NewInt(-1), 70)} {
+		for _, key := range []string{"timeout", "maxTime", "sigtermTime"} {
+			_, err := secondsArg(Args{key: v}, key)
+			if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "0 or more") {
+				t.Errorf("%s=%v: err = %v, want a refusal naming the argument", key, v, err)
+			}
+		}
+	}
+	huge := new(big.Int).Lsh(big.NewInt(1), 70)
+	s, err := secondsArg(Args{"timeout": huge}, "timeout")
+	if err != nil || s.String() != huge.String() || !s.set() || s.duration() != math.MaxInt64 {
+		t.Errorf("huge timeout: %v %v", s, err)
+	}
+	_, err = secondsArg(Args{"timeout": Args{}}, "timeout")
+	if err == nil || !strings.Contains(err.Error(), "not dict") {
+		t.Errorf("a dict timeout: %v, want a Python type name", err)
 	}
 }

@@ -23,15 +23,16 @@ import (
 // says otherwise, as when the reference overwrites it in place.
 type download struct {
 	stopper
-	args Args
-	log  *slog.Logger
+	args    Args
+	log     *slog.Logger
+	basedir string // where the temporary file is recorded (see leftovers.go)
 }
 
 func newDownload(args Args, env *Environment) (Command, error) {
 	if err := requireArgs("WorkerFileDownloadCommand", args, "path", "reader", "blocksize"); err != nil {
 		return nil, err
 	}
-	return &download{args: args, log: env.logger()}, nil
+	return &download{args: args, log: env.logger(), basedir: env.Basedir}, nil
 }
 
 type downloadParams struct {
@@ -47,10 +48,10 @@ func readDownloadParams(args Args) (downloadParams, error) {
 	var p downloadParams
 	var ok bool
 	if p.path, ok = TextValue(args["path"]); !ok {
-		return p, fmt.Errorf("argument \"path\" must be text, not %T", args["path"])
+		return p, fmt.Errorf("argument \"path\" must be text, not %s", pyTypeName(args["path"]))
 	}
 	if p.reader, ok = args["reader"].(FileReader); !ok {
-		return p, fmt.Errorf("argument \"reader\" must be the master's file reader, not %T", args["reader"])
+		return p, fmt.Errorf("argument \"reader\" must be the master's file reader, not %s", pyTypeName(args["reader"]))
 	}
 	var err error
 	if p.blocksize, err = blockSizeArg(args); err != nil {
@@ -96,7 +97,7 @@ func (d *download) Run(ctx context.Context, out *Output) error {
 	}
 
 	cannotOpen := fmt.Sprintf("Cannot open file '%s' for download", p.path)
-	tmp, err := d.createTemp(p)
+	tmp, release, err := d.createTemp(p)
 	if err != nil {
 		d.log.Info("cannot open file for download", "path", p.path, "err", err)
 		d.closeReader(ctx, p.reader)
@@ -104,6 +105,15 @@ func (d *download) Run(ctx context.Context, out *Output) error {
 		out.Stderr(cannotOpen)
 		return nil
 	}
+	renamed := false
+	defer func() {
+		// Every way out but the rename, a panic included, removes it.
+		if !renamed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+		release()
+	}()
 	truncated, loopErr := d.receive(ctx, tmp, p)
 	d.closeReader(ctx, p.reader)
 	if err := tmp.Close(); err != nil && loopErr == nil {
@@ -116,10 +126,9 @@ func (d *download) Run(ctx context.Context, out *Output) error {
 		if err := os.Rename(tmp.Name(), p.path); err != nil {
 			d.log.Info("cannot move the downloaded file into place", "path", p.path, "err", err)
 			complete, stderr = false, cannotOpen
+		} else {
+			renamed = true
 		}
-	}
-	if !complete {
-		os.Remove(tmp.Name())
 	}
 	if truncated {
 		stderr = fmt.Sprintf("Maximum filesize reached, truncating file '%s'", p.path)
@@ -142,20 +151,34 @@ func (d *download) Run(ctx context.Context, out *Output) error {
 // createTemp creates the file the data goes to, beside the destination so
 // that the final rename stays within one filesystem. It is created with
 // the permissions the destination would get: mode if given, else those of
-// the file it replaces, else the umask's.
-func (d *download) createTemp(p downloadParams) (*os.File, error) {
+// the file it replaces, else the umask's. Its name is recorded before it
+// exists, so that a worker killed during the download has the next start
+// remove it (release drops the record; see leftovers.go); the name, hidden
+// and ending in ".buildslave-" and base-36 digits, is one no user picks.
+func (d *download) createTemp(p downloadParams) (f *os.File, release func(), err error) {
 	if fi, err := os.Stat(p.path); err == nil && fi.IsDir() {
-		return nil, &fs.PathError{Op: "open", Path: p.path, Err: fs.ErrExist}
+		return nil, nil, &fs.PathError{Op: "open", Path: p.path, Err: fs.ErrExist}
 	}
-	dir, base := filepath.Split(p.path)
+	return d.openTemp(p)
+}
+
+func (d *download) openTemp(p downloadParams) (*os.File, func(), error) {
+	abs, err := filepath.Abs(p.path)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, base := filepath.Split(abs)
 	for range 100 {
 		name := filepath.Join(dir, "."+base+".buildslave-"+strconv.FormatUint(rand.Uint64(), 36))
+		release := recordLeftover(d.basedir, leftover{Kind: "partial", Path: name}, d.log)
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 		if os.IsExist(err) {
+			release()
 			continue
 		}
 		if err != nil {
-			return nil, err
+			release()
+			return nil, nil, err
 		}
 		mode, chmod := p.mode, p.hasMode
 		if !chmod {
@@ -167,12 +190,13 @@ func (d *download) createTemp(p downloadParams) (*os.File, error) {
 			if err := f.Chmod(mode); err != nil {
 				f.Close()
 				os.Remove(name)
-				return nil, err
+				release()
+				return nil, nil, err
 			}
 		}
-		return f, nil
+		return f, release, nil
 	}
-	return nil, fmt.Errorf("no free temporary name beside %s", p.path)
+	return nil, nil, fmt.Errorf("no free temporary name beside %s", p.path)
 }
 
 // receive reads blocks from the master into f within the budget, stopping

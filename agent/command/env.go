@@ -62,9 +62,14 @@ func mergeEnv(environ []string, overrides map[string]any) (map[string]string, er
 	orig := envMap(environ)
 	merged := maps.Clone(orig)
 	lookup := func(ref string) string {
-		return orig[ref[len("${"):len(ref)-len("}")]]
+		return orig[envName(orig, ref[len("${"):len(ref)-len("}")])]
 	}
 	for key, raw := range overrides {
+		// On Windows, where names are case-insensitive, the master's PATH
+		// replaces the worker's Path rather than standing beside it.
+		if name := envName(merged, key); name != key {
+			delete(merged, name)
+		}
 		if raw == nil {
 			delete(merged, key)
 			continue
@@ -134,4 +139,18 @@ func envList(m map[string]string) []string {
 		list[i] = n + "=" + m[n]
 	}
 	return list
+}
+
+// checkEnvNames refuses the names the reference's exec refuses: empty ones
+// and ones with '=' after the first byte (on Windows a leading '=' names a
+// per-drive directory) or a NUL byte, which would set a different variable
+// than the one asked for. The reference's child fails with rc 1, and so
+// does a command here.
+func checkEnvNames(env map[string]any) error {
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		if name == "" || strings.IndexByte(name[1:], '=') >= 0 || strings.IndexByte(name, 0) >= 0 {
+			return fmt.Errorf("illegal environment variable name %s", pyRepr(name))
+		}
+	}
+	return nil
 }

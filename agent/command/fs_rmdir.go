@@ -58,11 +58,11 @@ func (c *rmdir) Run(ctx context.Context, out *Output) error {
 // removeTree removes p and everything below it, making read-only
 // directories and files writable if that is what stands in the way.
 func removeTree(p string) error {
-	if err := os.RemoveAll(p); err == nil {
+	if err := removeAll(p); err == nil {
 		return nil
 	}
 	makeWritable(p)
-	return os.RemoveAll(p)
+	return removeAll(p)
 }
 
 // makeWritable gives the owner full access to everything below p, as

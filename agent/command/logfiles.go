@@ -72,7 +72,7 @@ func (w *logWatcher) open() bool {
 		w.before = nil
 		return false
 	}
-	f, err := os.Open(w.path)
+	f, err := openShared(w.path)
 	if err != nil {
 		return false
 	}

@@ -32,6 +32,7 @@ type childSpec struct {
 // closed them, and a kill can stop the reading at once.
 type child struct {
 	cmd    *exec.Cmd
+	tree   processTree // the job object holding it, on Windows
 	stdout *os.File
 	stderr *os.File
 
@@ -94,6 +95,11 @@ func startChild(spec childSpec) (*child, error) {
 		closeAll()
 		return nil, err
 	}
+	tree, err := adoptTree(cmd)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
 	// The child has its copies; ours of its ends would keep the pipes open.
 	outW.Close()
 	errW.Close()
@@ -101,7 +107,7 @@ func startChild(spec childSpec) (*child, error) {
 		cmd.Stdin.(*os.File).Close()
 	}
 
-	c := &child{cmd: cmd, stdout: outR, stderr: errR, stdinW: inW, exited: make(chan struct{})}
+	c := &child{cmd: cmd, tree: tree, stdout: outR, stderr: errR, stdinW: inW, exited: make(chan struct{})}
 	if inW != nil {
 		go c.writeStdin(spec.stdin)
 	}

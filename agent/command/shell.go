@@ -97,6 +97,7 @@ func (s *shell) Run(ctx context.Context, out *Output) error {
 		s.execFailed(out, cfg, err, start)
 		return nil
 	}
+	defer trackGroup(s.env, c, cfg.command.fake)()
 	r := &shellRun{shell: s, cfg: cfg, out: out, child: c, logs: logs}
 	return r.supervise(ctx, start)
 }
@@ -104,11 +105,15 @@ func (s *shell) Run(ctx context.Context, out *Output) error {
 // start starts the process: a command string through the system shell, a
 // list directly.
 func (s *shell) start(cfg *shellConfig, environ []string) (*child, error) {
+	if err := checkEnvNames(cfg.env); err != nil {
+		return nil, err
+	}
 	argv, cmdLine := cfg.command.real, ""
 	if cfg.command.text {
 		argv, cmdLine = shellArgv(cfg.command.real[0])
 	}
-	path, err := lookPath(argv[0], envMap(environ)["PATH"], cfg.workdir)
+	env := envMap(environ)
+	path, err := lookPath(argv[0], env[envName(env, "PATH")], cfg.workdir)
 	if err != nil {
 		return nil, err
 	}

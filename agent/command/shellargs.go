@@ -49,7 +49,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	}
 	var ok bool
 	if cfg.workdir, ok = TextValue(args["workdir"]); !ok {
-		return nil, fmt.Errorf("workdir must be a string, not %T", args["workdir"])
+		return nil, fmt.Errorf("workdir must be a string, not %s", pyTypeName(args["workdir"]))
 	}
 	var err error
 	if cfg.command, err = parseCommand(args["command"], codec); err != nil {
@@ -60,7 +60,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	case map[string]any:
 		cfg.env = env
 	default:
-		return nil, fmt.Errorf("env must be a dict, not %T", env)
+		return nil, fmt.Errorf("env must be a dict, not %s", pyTypeName(env))
 	}
 	switch v := args["usePTY"].(type) {
 	case nil:
@@ -73,7 +73,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	}
 	if v := args["initial_stdin"]; v != nil {
 		if _, ok := TextValue(v); !ok {
-			return nil, fmt.Errorf("initial_stdin must be a string, not %T", v)
+			return nil, fmt.Errorf("initial_stdin must be a string, not %s", pyTypeName(v))
 		}
 		s, err := codec.EncodeValue(v)
 		if err != nil {
@@ -98,7 +98,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	if v := args["interruptSignal"]; v != nil {
 		s, ok := TextValue(v)
 		if !ok {
-			return nil, fmt.Errorf("interruptSignal must be a string, not %T", v)
+			return nil, fmt.Errorf("interruptSignal must be a string, not %s", pyTypeName(v))
 		}
 		cfg.interruptSignal = s
 	}
@@ -130,7 +130,7 @@ func parseCommand(v any, codec pytext.Codec) (commandLine, error) {
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return commandLine{}, fmt.Errorf("command must be a string or a list, not %T", v)
+		return commandLine{}, fmt.Errorf("command must be a string or a list, not %s", pyTypeName(v))
 	}
 	if len(list) == 0 {
 		return commandLine{}, fmt.Errorf("command is an empty list")
@@ -221,7 +221,7 @@ type logfileSpec struct {
 func parseLogfiles(v any) ([]logfileSpec, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("logfiles must be a dict, not %T", v)
+		return nil, fmt.Errorf("logfiles must be a dict, not %s", pyTypeName(v))
 	}
 	var specs []logfileSpec
 	for _, name := range slices.Sorted(maps.Keys(m)) {
@@ -229,12 +229,12 @@ func parseLogfiles(v any) ([]logfileSpec, error) {
 		switch x := m[name].(type) {
 		case map[string]any:
 			if spec.filename, ok = TextValue(x["filename"]); !ok {
-				return nil, fmt.Errorf("logfile %q: filename must be a string, not %T", name, x["filename"])
+				return nil, fmt.Errorf("logfile %q: filename must be a string, not %s", name, pyTypeName(x["filename"]))
 			}
 			spec.follow = truthy(x["follow"])
 		default:
 			if spec.filename, ok = TextValue(x); !ok {
-				return nil, fmt.Errorf("logfile %q must be a filename or a dict, not %T", name, x)
+				return nil, fmt.Errorf("logfile %q must be a filename or a dict, not %s", name, pyTypeName(x))
 			}
 		}
 		specs = append(specs, spec)

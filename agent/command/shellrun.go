@@ -266,6 +266,7 @@ func (r *shellRun) cleanUp() {
 	}
 	r.child.closeStdin()
 	r.child.stopReading()
+	releaseTree(r.child)
 	for _, w := range r.logs {
 		w.close()
 	}

@@ -27,7 +27,7 @@ func intArg(args Args, key string) (n int64, ok bool, err error) {
 		}
 		return 0, true, nil
 	}
-	return 0, false, fmt.Errorf("argument %q must be an integer, not %T", key, args[key])
+	return 0, false, fmt.Errorf("argument %q must be an integer, not %s", key, pyTypeName(args[key]))
 }
 
 // blockSizeArg reads the blocksize of a transfer, capped at maxBlockSize.

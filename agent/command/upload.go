@@ -38,10 +38,10 @@ func readUploadParams(args Args) (uploadParams, error) {
 	var p uploadParams
 	var ok bool
 	if p.path, ok = TextValue(args["path"]); !ok {
-		return p, fmt.Errorf("argument \"path\" must be text, not %T", args["path"])
+		return p, fmt.Errorf("argument \"path\" must be text, not %s", pyTypeName(args["path"]))
 	}
 	if p.writer, ok = args["writer"].(FileWriter); !ok {
-		return p, fmt.Errorf("argument \"writer\" must be the master's file writer, not %T", args["writer"])
+		return p, fmt.Errorf("argument \"writer\" must be the master's file writer, not %s", pyTypeName(args["writer"]))
 	}
 	var err error
 	if p.blocksize, err = blockSizeArg(args); err != nil {

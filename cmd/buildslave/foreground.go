@@ -90,10 +90,10 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	shutdown := make(chan string, 1)
-	stopSignals := handleSignals(cfg.AllowShutdown, logger, shutdown, cancel)
+	shutdown, stopReq := make(chan string, 1), make(chan string, 1)
+	stopSignals := handleSignals(cfg.AllowShutdown, logger, shutdown, stopReq, cancel)
 	defer stopSignals()
-	err = a.runWorker(ctx, cfg, agent.Options{Logger: logger, Status: report, Version: a.version, Shutdown: shutdown})
+	err = a.runWorker(ctx, cfg, agent.Options{Logger: logger, Status: report, Version: a.version, Shutdown: shutdown, Stop: stopReq})
 	switch {
 	case err == nil:
 		logger.Info("buildslave stopped")
@@ -109,9 +109,9 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 // handleSignals turns signals into the worker's ways of stopping until
 // the returned function is called:
 //
-//   - SIGTERM or SIGINT (stop, service managers, Ctrl-C): the first asks
-//     for a graceful shutdown (the master lets the running build finish;
-//     a worker that is not connected stops at once), the next one stops
+//   - SIGTERM or SIGINT (stop, service managers, Ctrl-C): the first is a
+//     stop request (agent.Options.Stop: a graceful shutdown that never
+//     reconnects and ends within agent.StopBound), the next one stops
 //     now, interrupting running commands.
 //   - SIGHUP with allow_shutdown = "signal": a graceful shutdown, as in the
 //     reference. Without it SIGHUP is logged and ignored, where the
@@ -119,7 +119,7 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 //     leaving its pid file behind, is the kind of failure nobody notices.
 //
 // Windows delivers only os.Interrupt of these.
-func handleSignals(allowShutdown string, logger *slog.Logger, shutdown chan<- string, stopNow func()) (stop func()) {
+func handleSignals(allowShutdown string, logger *slog.Logger, shutdown, stopReq chan<- string, stopNow func()) (stop func()) {
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	done := make(chan struct{})
@@ -141,7 +141,7 @@ func handleSignals(allowShutdown string, logger *slog.Logger, shutdown chan<- st
 			case !asked:
 				asked = true
 				logger.Info("got " + name + ": shutting down once the running build is done (send it again to stop now)")
-				requestShutdown(shutdown, "we got "+name)
+				requestShutdown(stopReq, "we got "+name)
 			default:
 				logger.Info("got " + name + " again: stopping now, interrupting running commands")
 				stopNow()

@@ -37,9 +37,9 @@ func (l *lockedBuffer) String() string {
 func TestHandleSignals(t *testing.T) {
 	for _, allow := range []string{"", config.ShutdownSignal} {
 		var log lockedBuffer
-		shutdown := make(chan string, 1)
+		shutdown, stopReq := make(chan string, 1), make(chan string, 1)
 		stopped := make(chan struct{})
-		stop := handleSignals(allow, slog.New(slog.NewTextHandler(&log, nil)), shutdown, func() { close(stopped) })
+		stop := handleSignals(allow, slog.New(slog.NewTextHandler(&log, nil)), shutdown, stopReq, func() { close(stopped) })
 
 		syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
 		if allow == config.ShutdownSignal {
@@ -50,7 +50,7 @@ func TestHandleSignals(t *testing.T) {
 			waitLog(t, &log, "ignoring SIGHUP")
 		}
 		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
-		if got := receive(t, shutdown); got != "we got SIGTERM" {
+		if got := receive(t, stopReq); got != "we got SIGTERM" {
 			t.Errorf("SIGTERM asked %q", got)
 		}
 		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)

@@ -63,6 +63,8 @@ func fakeAgent(mode string) func(context.Context, *config.Config, agent.Options)
 			return nil
 		case <-opts.Shutdown:
 			return agent.ErrShutdown
+		case <-opts.Stop:
+			return agent.ErrShutdown
 		}
 	}
 }

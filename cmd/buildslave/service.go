@@ -19,6 +19,7 @@ type serviceOptions struct {
 	user     string
 	password string
 	dryRun   bool
+	manager  string // --manager: the dry run's service manager
 }
 
 func newServiceCommand(a *app) *cobra.Command {
@@ -67,6 +68,7 @@ installing it.`,
 	f.StringVar(&opts.user, "user", "", "the account the worker runs as (default: the owner of buildslave.cfg; Windows: LocalSystem)")
 	f.StringVar(&opts.password, "password", "", "the password of --user's Windows account")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the service definition instead of installing it")
+	f.StringVar(&opts.manager, "manager", "", "with --dry-run: print the definition for this service manager (systemd, sysv, launchd, windows) rather than this system's")
 	return cmd
 }
 
@@ -128,11 +130,15 @@ func (a *app) serviceInstall(cmd *cobra.Command, basedir string, opts serviceOpt
 		return err
 	}
 	if opts.dryRun {
-		text, err := serviceDefinitionText(d, opts.password != "", runtime.GOOS)
+		manager := opts.manager
+		if manager == "" {
+			manager = systemManager()
+		}
+		text, err := serviceDefinitionText(d, opts.password != "", manager)
 		if err != nil {
 			return err
 		}
-		if p := service.Platform(); runtime.GOOS == "linux" && p != "" && p != "linux-systemd" {
+		if p := service.Platform(); opts.manager == "" && runtime.GOOS == "linux" && p != "" && p != "linux-systemd" && p != "unix-systemv" {
 			fmt.Fprintf(cmd.ErrOrStderr(), "note: this system's service manager is %s, not systemd: install writes its own script, running the same command line\n", p)
 		}
 		_, err = fmt.Fprint(cmd.OutOrStdout(), text)
@@ -252,13 +258,25 @@ func newServiceManager(d service.Definition, password, basedir string) (*service
 	return m, err
 }
 
-// serviceDefinitionText renders d as the service manager of goos takes
-// it.
-func serviceDefinitionText(d service.Definition, passwordGiven bool, goos string) (string, error) {
-	switch goos {
-	case "linux":
+// systemManager names the service manager install writes for: by the
+// OS, and on Linux systemd unless kardianos finds SysV init (no systemd as
+// PID 1), for which install writes an init script instead.
+func systemManager() string {
+	if runtime.GOOS == "linux" && service.Platform() == "unix-systemv" {
+		return "sysv"
+	}
+	return runtime.GOOS
+}
+
+// serviceDefinitionText renders d as a service manager takes it: manager
+// is systemd, sysv, launchd, windows, or an OS name for its own manager.
+func serviceDefinitionText(d service.Definition, passwordGiven bool, manager string) (string, error) {
+	switch manager {
+	case "linux", "systemd":
 		return service.SystemdUnit(d)
-	case "darwin":
+	case "sysv":
+		return service.SysVScript(d)
+	case "darwin", "launchd":
 		return service.LaunchdPlist(d)
 	case "windows":
 		return service.WindowsDefinition(d, passwordGiven)

@@ -9,9 +9,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	kservice "github.com/kardianos/service"
 
+	"github.com/buildslave/buildslave/agent"
 	"github.com/buildslave/buildslave/service"
 )
 
@@ -20,7 +22,7 @@ func TestServiceInstallDryRun(t *testing.T) {
 		t.Skip("the dry run prints a systemd unit on Linux only")
 	}
 	dir := workerDir(t)
-	code, out, errOut := run(t, "service", "install", "--dry-run", dir)
+	code, out, errOut := run(t, "service", "install", "--dry-run", "--manager", "systemd", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -52,7 +54,7 @@ func TestServiceInstallDryRun(t *testing.T) {
 		t.Errorf("the unit does not name its service %s:\n%s", service.DefaultName(dir), out)
 	}
 
-	code, out, errOut = run(t, "service", "install", "--dry-run", "--user", "bb", "--name", "ci-worker", dir)
+	code, out, errOut = run(t, "service", "install", "--dry-run", "--manager", "systemd", "--user", "bb", "--name", "ci-worker", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -71,7 +73,7 @@ func TestServiceInstallRelativeBasedir(t *testing.T) {
 	}
 	dir := workerDir(t)
 	t.Chdir(filepath.Dir(dir))
-	code, out, errOut := run(t, "service", "install", "--dry-run", filepath.Base(dir))
+	code, out, errOut := run(t, "service", "install", "--dry-run", "--manager", "systemd", filepath.Base(dir))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -96,7 +98,7 @@ func TestServiceInstallBadBasedir(t *testing.T) {
 		{file, "is not a directory"},
 	} {
 		for _, args := range [][]string{
-			{"service", "install", "--dry-run", tc.dir},
+			{"service", "install", "--dry-run", "--manager", "systemd", tc.dir},
 			{"service", "install", tc.dir},
 			{"boot-hook", "cron", tc.dir},
 		} {
@@ -110,7 +112,7 @@ func TestServiceInstallBadBasedir(t *testing.T) {
 
 func TestServiceInstallBadName(t *testing.T) {
 	dir := workerDir(t)
-	code, _, errOut := run(t, "service", "install", "--dry-run", "--name", "../../etc/evil", dir)
+	code, _, errOut := run(t, "service", "install", "--dry-run", "--manager", "systemd", "--name", "../../etc/evil", dir)
 	if code == 0 || !strings.Contains(errOut, "service name") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
@@ -165,6 +167,7 @@ func TestServiceDefinitionTextPerSystem(t *testing.T) {
 		"darwin":  "<string>--quiet</string>",
 		"windows": "service run --name buildslave-w /w",
 		"freebsd": "/usr/bin/buildslave start --nodaemon /w",
+		"sysv":    "exe=/usr/bin/buildslave\nbasedir=/w\nuser=bb\n",
 	} {
 		text, err := serviceDefinitionText(d, false, goos)
 		if err != nil || !strings.Contains(text, want) {
@@ -184,5 +187,13 @@ func TestServiceWithoutServiceManager(t *testing.T) {
 	_, err := newServiceManager(d, "", "/srv/w")
 	if !errors.Is(err, service.ErrNoServiceManager) || !strings.Contains(err.Error(), "buildslave boot-hook cron /srv/w") {
 		t.Errorf("error %v, want ErrNoServiceManager offering the cron boot hook", err)
+	}
+}
+
+// The worker bounds its own stop below the service managers' stop timeout,
+// so that it ends its builds itself before the manager kills them.
+func TestStopBoundBelowServiceStopTimeout(t *testing.T) {
+	if margin := service.StopTimeout - agent.StopBound; margin < time.Minute {
+		t.Errorf("agent.StopBound %v leaves %v before service.StopTimeout %v, want at least a minute", agent.StopBound, margin, service.StopTimeout)
 	}
 }

@@ -41,7 +41,8 @@ func newServiceWorker(a *app, basedir string) *serviceWorker {
 	// nothing of services: pass ours in beside them.
 	wrapped := *a
 	wrapped.runWorker = func(ctx context.Context, cfg *config.Config, opts agent.Options) error {
-		opts.Shutdown = mergeShutdown(ctx, opts.Shutdown, w.shutdown)
+		// A service stop is the SIGTERM of other systems: a bounded stop.
+		opts.Stop = mergeShutdown(ctx, opts.Stop, w.shutdown)
 		return a.runWorker(ctx, cfg, opts)
 	}
 	w.a = &wrapped

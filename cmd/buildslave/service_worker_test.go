@@ -23,7 +23,7 @@ func TestServiceWorkerStopIsGraceful(t *testing.T) {
 	reasons := make(chan string, 1)
 	a := serviceTestApp(func(ctx context.Context, opts agent.Options) error {
 		select {
-		case reason := <-opts.Shutdown:
+		case reason := <-opts.Stop:
 			reasons <- reason
 			return agent.ErrShutdown
 		case <-ctx.Done():

@@ -2,7 +2,6 @@ package jelly
 
 import (
 	"errors"
-	"fmt"
 )
 
 // defaultTraceback is what Twisted sends when the sender hides tracebacks.
@@ -30,7 +29,7 @@ func (j *jellier) jellyFailure(f *Failure, depth int) (any, error) {
 		}
 		js, err := j.jelly(st, depth+1)
 		if err != nil {
-			return nil, fmt.Errorf("failure state: %w", err)
+			return nil, within(err, "failure state")
 		}
 		return tagged(tagFailure, js), nil
 	})

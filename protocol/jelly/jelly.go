@@ -112,7 +112,7 @@ func (j *jellier) jelly(v any, depth int) (any, error) {
 	case *Failure:
 		return j.jellyFailure(x, depth)
 	}
-	return nil, fmt.Errorf("cannot jelly a value of type %T", v)
+	return nil, fmt.Errorf("cannot jelly a value of type %s", TypeName(v))
 }
 
 func jellyUint(x uint64) any {
@@ -176,7 +176,7 @@ func jellySeq[S ~[]E, E any](j *jellier, tag string, k kind, s S, depth int) (an
 			}
 			v, err := j.jelly(e, depth+1)
 			if err != nil {
-				return nil, fmt.Errorf("%s element %d: %w", tag, i, err)
+				return nil, within(err, "%s element %d", tag, i)
 			}
 			out = append(out, v)
 		}
@@ -228,15 +228,15 @@ func (j *jellier) jellyMap(m map[string]any, depth int) (any, error) {
 // jellyPair writes one dict item, as the 2-element list Twisted uses.
 func (j *jellier) jellyPair(k, v any, depth int) (any, error) {
 	if !hashable(k) {
-		return nil, fmt.Errorf("dictionary key of type %T: %w", k, errNotHashable)
+		return nil, fmt.Errorf("dictionary key of type %s: %w", TypeName(k), errNotHashable)
 	}
 	jk, err := j.jelly(k, depth+1)
 	if err != nil {
-		return nil, fmt.Errorf("dictionary key: %w", err)
+		return nil, within(err, "dictionary key")
 	}
 	jv, err := j.jelly(v, depth+1)
 	if err != nil {
-		return nil, fmt.Errorf("dictionary value for key %s: %w", describeKey(k), err)
+		return nil, within(err, "dictionary value for key %s", describeKey(k))
 	}
 	return []any{jk, jv}, nil
 }
@@ -249,5 +249,5 @@ func describeKey(k any) string {
 	case []byte:
 		return fmt.Sprintf("%.40q", x)
 	}
-	return fmt.Sprintf("of type %T", k)
+	return "of type " + TypeName(k)
 }

@@ -3,6 +3,8 @@ package jelly
 import (
 	"errors"
 	"fmt"
+
+	"github.com/buildslave/buildslave/protocol/banana"
 )
 
 // Tags: the first element of a jelly list. Those that are vocabulary words
@@ -44,6 +46,19 @@ func isOpaqueTag(tag string) bool {
 const MaxDepth = 128
 
 var errTooDeep = fmt.Errorf("containers nested deeper than %d", MaxDepth)
+
+// errListsTooDeep is the unjelly bound on banana lists, which a value can
+// reach with fewer containers (references and dict items are lists too).
+var errListsTooDeep = fmt.Errorf("lists nested deeper than %d", banana.MaxDepth)
+
+// within says where in a value err happened. A depth error is passed on as
+// it is: wrapping it once per level would repeat the path a hundred times.
+func within(err error, format string, args ...any) error {
+	if errors.Is(err, errTooDeep) || errors.Is(err, errListsTooDeep) {
+		return err
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
 
 // errNotHashable reports a dict key or set element Python could not hash.
 var errNotHashable = errors.New("unhashable value (list, set or dict) as a dict key or set element")

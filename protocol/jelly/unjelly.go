@@ -73,13 +73,13 @@ func (u *unjellier) value(expr any, depth int, slot *refSlot) (any, error) {
 	case []any:
 		return u.list(x, depth, slot)
 	}
-	return nil, fmt.Errorf("%T is not a banana value", expr)
+	return nil, fmt.Errorf("%s is not a banana value", TypeName(expr))
 }
 
 // list decodes a jelly list: a tag, then what the tag calls for.
 func (u *unjellier) list(x []any, depth int, slot *refSlot) (any, error) {
 	if u.lists >= banana.MaxDepth {
-		return nil, fmt.Errorf("lists nested deeper than %d", banana.MaxDepth)
+		return nil, errListsTooDeep
 	}
 	u.lists++
 	defer func() { u.lists-- }()
@@ -88,7 +88,7 @@ func (u *unjellier) list(x []any, depth int, slot *refSlot) (any, error) {
 	}
 	tagBytes, ok := x[0].([]byte)
 	if !ok {
-		return nil, fmt.Errorf("jelly list tagged with %T, not a string", x[0])
+		return nil, fmt.Errorf("jelly list tagged with a %s, not a string", TypeName(x[0]))
 	}
 	tag, args := string(tagBytes), x[1:]
 	switch tag {
@@ -124,7 +124,7 @@ func (u *unjellier) list(x []any, depth int, slot *refSlot) (any, error) {
 		}
 		reason, ok := args[0].([]byte)
 		if !ok {
-			return nil, fmt.Errorf("unpersistable reason is %T, not a string", args[0])
+			return nil, fmt.Errorf("unpersistable reason is a %s, not a string", TypeName(args[0]))
 		}
 		return Unpersistable(reason), nil
 	case tagFailure:
@@ -132,7 +132,7 @@ func (u *unjellier) list(x []any, depth int, slot *refSlot) (any, error) {
 	}
 	if isOpaqueTag(tag) {
 		if err := checkBanana(args, depth); err != nil {
-			return nil, fmt.Errorf("%s: %w", tag, err)
+			return nil, within(err, "%s", tag)
 		}
 		return Opaque{Tag: tag, Items: slices.Clone(args)}, nil
 	}
@@ -153,7 +153,7 @@ func unjellyBool(args []any) (any, error) {
 	b, ok := args[0].([]byte)
 	switch {
 	case !ok:
-		return nil, fmt.Errorf("boolean neither true nor false: %T", args[0])
+		return nil, fmt.Errorf("boolean neither true nor false: a %s", TypeName(args[0]))
 	case string(b) == "true":
 		return true, nil
 	case string(b) == "false":
@@ -168,7 +168,7 @@ func unjellyText(args []any) (any, error) {
 	}
 	b, ok := args[0].([]byte)
 	if !ok {
-		return nil, fmt.Errorf("unicode payload is %T, not a string", args[0])
+		return nil, fmt.Errorf("unicode payload is a %s, not a string", TypeName(args[0]))
 	}
 	if !utf8.Valid(b) {
 		// Python's decode would fail, so Twisted refuses it too.
@@ -193,7 +193,7 @@ func (u *unjellier) seq(tag string, args []any, depth int, slot *refSlot) ([]any
 	for i, e := range args {
 		v, err := u.value(e, depth+1, nil)
 		if err != nil {
-			return nil, fmt.Errorf("%s element %d: %w", tag, i, err)
+			return nil, within(err, "%s element %d", tag, i)
 		}
 		if set && !hashable(v) {
 			return nil, fmt.Errorf("%s element %d: %w", tag, i, errNotHashable)
@@ -219,14 +219,14 @@ func (u *unjellier) dict(args []any, depth int, slot *refSlot) (any, error) {
 		}
 		k, err := u.value(pair[0], depth+1, nil)
 		if err != nil {
-			return nil, fmt.Errorf("dictionary key %d: %w", i, err)
+			return nil, within(err, "dictionary key %d", i)
 		}
 		if !hashable(k) {
 			return nil, fmt.Errorf("dictionary key %d: %w", i, errNotHashable)
 		}
 		v, err := u.value(pair[1], depth+1, nil)
 		if err != nil {
-			return nil, fmt.Errorf("dictionary value for key %s: %w", describeKey(k), err)
+			return nil, within(err, "dictionary value for key %s", describeKey(k))
 		}
 		// Duplicate keys are kept as sent; Twisted never sends them.
 		d.Items = append(d.Items, Item{Key: k, Value: v})
@@ -240,7 +240,7 @@ func refID(tag string, args []any, n int) (int64, error) {
 	}
 	id, ok := args[0].(int64)
 	if !ok {
-		return 0, fmt.Errorf("%s ID is %T, not an integer", tag, args[0])
+		return 0, fmt.Errorf("%s ID is a %s, not an integer", tag, TypeName(args[0]))
 	}
 	return id, nil
 }
@@ -260,7 +260,7 @@ func (u *unjellier) reference(args []any, depth int) (any, error) {
 	u.refs[id] = slot
 	v, err := u.value(args[1], depth, slot)
 	if err != nil {
-		return nil, fmt.Errorf("reference %d: %w", id, err)
+		return nil, within(err, "reference %d", id)
 	}
 	slot.value, slot.done = v, true
 	return v, nil
@@ -298,7 +298,7 @@ func (u *unjellier) remoteOrLocal(tag string, args []any) (any, error) {
 	}
 	v, err := resolve(luid)
 	if err != nil {
-		return nil, fmt.Errorf("resolving %s %d: %w", tag, luid, err)
+		return nil, within(err, "resolving %s %d", tag, luid)
 	}
 	return v, nil
 }
@@ -312,11 +312,11 @@ func (u *unjellier) failure(args []any, depth int) (any, error) {
 	}
 	v, err := u.value(args[0], depth+1, nil)
 	if err != nil {
-		return nil, fmt.Errorf("failure state: %w", err)
+		return nil, within(err, "failure state")
 	}
 	st, ok := v.(*Dict)
 	if !ok {
-		return nil, fmt.Errorf("failure state is %T, not a dict", v)
+		return nil, fmt.Errorf("failure state is a %s, not a dict", TypeName(v))
 	}
 	return failureFromState(st), nil
 }
@@ -335,7 +335,7 @@ func checkBanana(items []any, depth int) error {
 				return err
 			}
 		default:
-			return fmt.Errorf("%T is not a banana value", e)
+			return fmt.Errorf("%s is not a banana value", TypeName(e))
 		}
 	}
 	return nil

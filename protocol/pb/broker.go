@@ -66,13 +66,18 @@ type result struct {
 	err   error
 }
 
-// incoming is a call from the peer waiting for the dispatcher.
+// incoming is a call from the peer waiting for the dispatcher. Its target
+// and arguments are resolved when the call is read, in wire order with the
+// peer's decrefs, as Twisted does: a peer may call an object and drop its
+// last reference to it in the next message.
 type incoming struct {
 	reqID          int64
-	objectID       any
 	method         string
 	answerRequired bool
-	args, kwargs   any // still jellied
+	obj            Object
+	args           []any
+	kwargs         *jelly.Dict
+	err            error // why the call cannot be served
 }
 
 // Open negotiates the banana dialect and the PB version on a fresh
@@ -125,7 +130,7 @@ func (b *Broker) negotiate(ctx context.Context) error {
 	}
 	dialects, ok := offer.([]any)
 	if !ok {
-		return protocolErrorf("dialect offer is %T, not a list", offer)
+		return protocolErrorf("dialect offer is %s, not a list", jelly.TypeName(offer))
 	}
 	found := false
 	for _, d := range dialects {
@@ -240,11 +245,11 @@ func (b *Broker) readLoop() {
 func (b *Broker) handle(expr any) error {
 	msg, ok := expr.([]any)
 	if !ok || len(msg) == 0 {
-		return protocolErrorf("message is not a non-empty list: %T", expr)
+		return protocolErrorf("message is not a non-empty list: %s", jelly.TypeName(expr))
 	}
 	name, ok := msg[0].([]byte)
 	if !ok {
-		return protocolErrorf("message name is %T", msg[0])
+		return protocolErrorf("message name is %s", jelly.TypeName(msg[0]))
 	}
 	switch string(name) {
 	case "version":
@@ -261,7 +266,7 @@ func (b *Broker) handle(expr any) error {
 		}
 		luid, ok := msg[1].(int64)
 		if !ok {
-			return protocolErrorf("decref of %T", msg[1])
+			return protocolErrorf("decref of %s", jelly.TypeName(msg[1]))
 		}
 		b.decref(luid)
 	case "cachemessage":
@@ -294,25 +299,57 @@ func (b *Broker) handleMessage(msg []any) error {
 	}
 	reqID, ok := msg[1].(int64)
 	if !ok {
-		return protocolErrorf("message request id is %T", msg[1])
+		return protocolErrorf("message request id is %s", jelly.TypeName(msg[1]))
 	}
 	method, ok := msg[3].([]byte)
 	if !ok {
-		return protocolErrorf("message method name is %T", msg[3])
+		return protocolErrorf("message method name is %s", jelly.TypeName(msg[3]))
 	}
 	answerRequired, ok := msg[4].(int64)
 	if !ok {
-		return protocolErrorf("message answerRequired is %T", msg[4])
+		return protocolErrorf("message answerRequired is %s", jelly.TypeName(msg[4]))
 	}
-	b.queue.push(incoming{
-		reqID:          reqID,
-		objectID:       msg[2],
-		method:         string(method),
-		answerRequired: answerRequired != 0,
-		args:           msg[5],
-		kwargs:         msg[6],
-	})
+	in := incoming{reqID: reqID, method: string(method), answerRequired: answerRequired != 0}
+	in.obj, in.args, in.kwargs, in.err = b.resolveCall(in.method, msg[2], msg[5], msg[6])
+	b.queue.push(in)
 	return nil
+}
+
+// resolveCall looks up the target of a call and unjellies its arguments.
+// It runs on the reader, before the next message is handled.
+func (b *Broker) resolveCall(method string, objectID, args, kwargs any) (Object, []any, *jelly.Dict, error) {
+	var obj Object
+	if luid, ok := objectID.(int64); ok {
+		b.mu.Lock()
+		if e := b.exported[luid]; e != nil {
+			obj = e.obj
+		}
+		b.mu.Unlock()
+	}
+	if obj == nil {
+		return nil, nil, nil, NewFailure(TypePBError, "Invalid Object ID", TypePBError)
+	}
+	argsV, err := b.unjelly(args)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reading the arguments of %s: %w", method, err)
+	}
+	tuple, ok := argsV.(jelly.Tuple)
+	if !ok {
+		DecrefAll(argsV)
+		return nil, nil, nil, fmt.Errorf("arguments of %s are a %s, not a tuple", method, jelly.TypeName(argsV))
+	}
+	kwV, err := b.unjelly(kwargs)
+	if err != nil {
+		DecrefAll(argsV)
+		return nil, nil, nil, fmt.Errorf("reading the keyword arguments of %s: %w", method, err)
+	}
+	kw, ok := kwV.(*jelly.Dict)
+	if !ok {
+		DecrefAll(argsV)
+		DecrefAll(kwV)
+		return nil, nil, nil, fmt.Errorf("keyword arguments of %s are a %s, not a dict", method, jelly.TypeName(kwV))
+	}
+	return obj, []any(tuple), kw, nil
 }
 
 func (b *Broker) handleResult(kind string, msg []any) error {
@@ -321,7 +358,7 @@ func (b *Broker) handleResult(kind string, msg []any) error {
 	}
 	reqID, ok := msg[1].(int64)
 	if !ok {
-		return protocolErrorf("%s request id is %T", kind, msg[1])
+		return protocolErrorf("%s request id is %s", kind, jelly.TypeName(msg[1]))
 	}
 	b.mu.Lock()
 	ch, ok := b.pending[reqID]
@@ -400,33 +437,8 @@ func (b *Broker) serve(in incoming) {
 }
 
 func (b *Broker) invoke(in incoming) (value any, err error) {
-	luid, ok := in.objectID.(int64)
-	var obj Object
-	if ok {
-		b.mu.Lock()
-		if e := b.exported[luid]; e != nil {
-			obj = e.obj
-		}
-		b.mu.Unlock()
-	}
-	if obj == nil {
-		return nil, NewFailure(TypePBError, "Invalid Object ID", TypePBError)
-	}
-	argsV, err := b.unjelly(in.args)
-	if err != nil {
-		return nil, fmt.Errorf("reading the arguments of %s: %w", in.method, err)
-	}
-	args, ok := argsV.(jelly.Tuple)
-	if !ok {
-		return nil, fmt.Errorf("arguments of %s are %T, not a tuple", in.method, argsV)
-	}
-	kwV, err := b.unjelly(in.kwargs)
-	if err != nil {
-		return nil, fmt.Errorf("reading the keyword arguments of %s: %w", in.method, err)
-	}
-	kwargs, ok := kwV.(*jelly.Dict)
-	if !ok {
-		return nil, fmt.Errorf("keyword arguments of %s are %T, not a dict", in.method, kwV)
+	if in.err != nil {
+		return nil, in.err
 	}
 	defer func() {
 		// A handler bug must cost one call, not the worker.
@@ -435,7 +447,7 @@ func (b *Broker) invoke(in incoming) (value any, err error) {
 			err = NewFailure(TypeRuntimeError, fmt.Sprintf("internal error in %s: %v", in.method, r))
 		}
 	}()
-	return obj.RemoteCall(b.ctx, in.method, []any(args), kwargs)
+	return in.obj.RemoteCall(b.ctx, in.method, in.args, in.kwargs)
 }
 
 func (b *Broker) sendError(reqID int64, f *jelly.Failure) error {

@@ -22,13 +22,13 @@ func (b *Broker) Login(ctx context.Context, username, password []byte, mind Obje
 	}
 	pair, ok := v.(jelly.Tuple)
 	if !ok || len(pair) != 2 {
-		return nil, fmt.Errorf("pb login: the challenge is %T, not a pair", v)
+		return nil, fmt.Errorf("pb login: the challenge is %s, not a pair", jelly.TypeName(v))
 	}
 	challenge, ok := pair[0].([]byte)
 	challenger, ok2 := pair[1].(*RemoteReference)
 	if !ok || !ok2 {
 		DecrefAll(pair)
-		return nil, fmt.Errorf("pb login: unexpected challenge (%T, %T)", pair[0], pair[1])
+		return nil, fmt.Errorf("pb login: unexpected challenge (%s, %s)", jelly.TypeName(pair[0]), jelly.TypeName(pair[1]))
 	}
 	p, err := challenger.Start("respond", ChallengeResponse(password, challenge), mind)
 	// The challenger is single-use: drop it now, as the reference does.
@@ -43,7 +43,7 @@ func (b *Broker) Login(ctx context.Context, username, password []byte, mind Obje
 	perspective, ok := v.(*RemoteReference)
 	if !ok {
 		DecrefAll(v)
-		return nil, fmt.Errorf("pb login: the master answered %T, not a perspective", v)
+		return nil, fmt.Errorf("pb login: the master answered %s, not a perspective", jelly.TypeName(v))
 	}
 	return perspective, nil
 }
