@@ -22,6 +22,9 @@ type WorkerConfig struct {
 	Dir      string
 	Name     string
 	Password string
+	// MasterAddr is the HOST:PORT the worker dials, for a worker that
+	// reaches the master through a proxy; default the master's PBAddr.
+	MasterAddr string
 	// CreateArgs are extra create-worker options, e.g. "--keepalive=10".
 	CreateArgs []string
 	// Env is the environment of both commands (and so of the build steps
@@ -68,7 +71,11 @@ func StartWorker(ctx context.Context, m *Master, cfg WorkerConfig) (*WorkerProce
 	}
 
 	args := append([]string{"create-worker", "-q"}, cfg.CreateArgs...)
-	args = append(args, dir, m.PBAddr(), cfg.Name, cfg.Password)
+	addr := cfg.MasterAddr
+	if addr == "" {
+		addr = m.PBAddr()
+	}
+	args = append(args, dir, addr, cfg.Name, cfg.Password)
 	create := exec.CommandContext(ctx, prog, args...)
 	create.Env = cfg.Env
 	// exec.CommandContext kills only the direct child on cancellation;
