@@ -54,18 +54,25 @@ func (s *pbSink) waitOldest(ctx context.Context) error {
 	return nil
 }
 
+// Complete sends complete right behind the updates still in flight, as
+// the reference does: the master serves them in order, and waiting for
+// their answers first would make every command a round trip longer.
 func (s *pbSink) Complete(ctx context.Context, failure error) error {
 	defer s.release()
+	var arg any
+	if failure != nil {
+		arg = failureOf(failure)
+	}
+	done, startErr := s.ref.Start("complete", arg)
 	for len(s.inFlight) > 0 {
 		if err := s.waitOldest(ctx); err != nil {
 			s.log.Warn("an update failed", "err", err)
 		}
 	}
-	var arg any
-	if failure != nil {
-		arg = failureOf(failure)
+	if startErr != nil {
+		return fmt.Errorf("sending complete: %w", startErr)
 	}
-	if _, err := s.ref.Call(ctx, "complete", arg); err != nil {
+	if _, err := done.Wait(ctx); err != nil {
 		return fmt.Errorf("sending complete: %w", err)
 	}
 	return nil
@@ -123,6 +130,36 @@ func (w *pbWriter) Write(ctx context.Context, data []byte) error {
 	return err
 }
 
+// A master serves one connection's calls in order (PB.md), so the writer
+// and the reader pipeline: command.PipelinedWriter and PipelinedReader.
+
+func (w *pbWriter) StartWrite(data []byte) (func(context.Context) error, error) {
+	return startCall(w.ref, "write", data)
+}
+
+func (w *pbWriter) StartUtime(atime, mtime float64) (func(context.Context) error, error) {
+	return startCall(w.ref, "utime", jelly.Tuple{atime, mtime})
+}
+
+func (w *pbWriter) StartClose() (func(context.Context) error, error) {
+	return startCall(w.ref, "close")
+}
+
+func (w *pbWriter) StartUnpack() (func(context.Context) error, error) {
+	return startCall(w.ref, "unpack")
+}
+
+func startCall(ref *pb.RemoteReference, method string, args ...any) (func(context.Context) error, error) {
+	p, err := ref.Start(method, args...)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		_, err := p.Wait(ctx)
+		return err
+	}, nil
+}
+
 func (w *pbWriter) Utime(ctx context.Context, atime, mtime float64) error {
 	_, err := w.ref.Call(ctx, "utime", jelly.Tuple{atime, mtime})
 	return err
@@ -143,6 +180,26 @@ type pbReader struct{ ref *pb.RemoteReference }
 
 func (r *pbReader) Read(ctx context.Context, n int) ([]byte, error) {
 	v, err := r.ref.Call(ctx, "read", int64(n))
+	return readResult(v, err)
+}
+
+func (r *pbReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
+	p, err := r.ref.Start("read", int64(n))
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([]byte, error) { return readResult(p.Wait(ctx)) }, nil
+}
+
+// Recycle implements command.BlockRecycler: the broker's decoder reuses
+// the block's memory for a later answer.
+func (r *pbReader) Recycle(block []byte) { r.ref.Broker().ReuseBytes(block) }
+
+func (r *pbReader) StartClose() (func(context.Context) error, error) {
+	return startCall(r.ref, "close")
+}
+
+func readResult(v any, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}

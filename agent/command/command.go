@@ -67,6 +67,46 @@ type FileReader interface {
 	Close(ctx context.Context) error
 }
 
+// PipelinedReader is a FileReader whose calls may be sent before the
+// answers to the earlier ones arrive. A protocol adapter implements it when
+// its peer serves one connection's calls in order, as a Buildbot master
+// does over PB: a download then keeps a window of reads in flight instead
+// of waiting a round trip for every block (see transferWindow).
+type PipelinedReader interface {
+	FileReader
+	// StartRead sends a read of up to n bytes and returns at once; the
+	// function returned waits for its answer (an empty result means end
+	// of file). Reads started one after another are served in that
+	// order, so their answers are consecutive blocks of the file. The
+	// wait function is called at most once; a read never waited for is
+	// abandoned, its answer dropped when it comes.
+	StartRead(n int) (func(context.Context) ([]byte, error), error)
+	// StartClose sends Close, served after every read started before it.
+	StartClose() (func(context.Context) error, error)
+}
+
+// BlockRecycler is implemented by a FileReader whose blocks may be handed
+// back once the download has written them, so that later answers reuse
+// their memory instead of each allocating a new block.
+type BlockRecycler interface {
+	// Recycle takes back a block a read returned; the caller does not
+	// touch it afterwards.
+	Recycle(block []byte)
+}
+
+// PipelinedWriter is a FileWriter whose calls may be sent before the
+// answers to the earlier ones arrive; see PipelinedReader. Calls are served
+// in the order they were started, and each returned function waits for
+// its call's answer, at most once.
+type PipelinedWriter interface {
+	FileWriter
+	// StartWrite sends data; data may be reused once StartWrite returns.
+	StartWrite(data []byte) (func(context.Context) error, error)
+	StartUtime(atime, mtime float64) (func(context.Context) error, error)
+	StartClose() (func(context.Context) error, error)
+	StartUnpack() (func(context.Context) error, error)
+}
+
 // Command is one started command. Run blocks until the command has finished
 // and reports through out; Interrupt may be called from another goroutine
 // while Run is in progress.

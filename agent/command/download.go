@@ -204,6 +204,9 @@ func (d *download) openTemp(p downloadParams) (*os.File, func(), error) {
 // As for uploads, a file of exactly maxsize bytes is not called truncated:
 // one more byte is asked for to see whether anything was left out.
 func (d *download) receive(ctx context.Context, f *os.File, p downloadParams) (truncated bool, err error) {
+	if r, ok := p.reader.(PipelinedReader); ok {
+		return d.receivePipelined(ctx, f, p, r)
+	}
 	for !d.shouldStop() {
 		n := p.budget.next(p.blocksize)
 		if n == 0 {
@@ -230,9 +233,82 @@ func (d *download) receive(ctx context.Context, f *os.File, p downloadParams) (t
 	return false, nil
 }
 
+// receivePipelined is receive over a PipelinedReader: it keeps reads of
+// pipelinedBlockSize bytes in flight within transferWindow (and within
+// the budget) and writes each block as it arrives, until a read comes
+// back empty. Once the budget is all asked for, a read of one byte more
+// goes out behind the others to tell a file of exactly maxsize bytes from
+// a longer one.
+func (d *download) receivePipelined(ctx context.Context, f *os.File, p downloadParams, r PipelinedReader) (truncated bool, err error) {
+	size := pipelinedBlockSize(p.blocksize)
+	win := window[[]byte]{limit: transferWindow}
+	recycler, _ := r.(BlockRecycler)
+	eof, probing := false, false
+	for {
+		for !eof && !probing && win.room(size) && !d.shouldStop() {
+			asked := p.budget
+			asked.spend(win.bytes)
+			n := asked.next(size)
+			if n == 0 {
+				n, probing = 1, true
+			}
+			wait, err := r.StartRead(n)
+			if err != nil {
+				return false, fmt.Errorf("reading from the master: %w", err)
+			}
+			win.push(n, wait)
+		}
+		if win.empty() || d.shouldStop() {
+			// Reads still in flight are abandoned; the reader's close
+			// goes out behind them.
+			return false, nil
+		}
+		data, n, err := win.pop(ctx)
+		if err != nil {
+			return false, fmt.Errorf("reading from the master: %w", err)
+		}
+		if probing && win.empty() && p.budget.exhausted() {
+			return len(data) > 0, nil
+		}
+		if probing && win.empty() {
+			// A short answer before the end left budget over: the probe
+			// carried data that counts; ask on.
+			probing = false
+		}
+		if len(data) == 0 {
+			eof = true
+			continue
+		}
+		// A master sending more than asked for would overrun maxsize.
+		data = data[:min(len(data), n)]
+		if _, err := f.Write(data); err != nil {
+			return false, fmt.Errorf("writing %s: %w", p.path, err)
+		}
+		p.budget.spend(len(data))
+		if recycler != nil {
+			recycler.Recycle(data)
+		}
+	}
+}
+
 // closeReader releases the master's file; like the reference we only log
-// a failure, the data has been dealt with.
+// a failure, the data has been dealt with. Over a PipelinedReader the
+// close is not waited for: it reaches the master before the step's
+// result, and its answer only matters to the log.
 func (d *download) closeReader(ctx context.Context, r FileReader) {
+	if pr, ok := r.(PipelinedReader); ok {
+		wait, err := pr.StartClose()
+		if err != nil {
+			d.log.Info("closing the master's file reader failed", "err", err)
+			return
+		}
+		go func() {
+			if err := wait(context.WithoutCancel(ctx)); err != nil {
+				d.log.Info("closing the master's file reader failed", "err", err)
+			}
+		}()
+		return
+	}
 	if err := r.Close(ctx); err != nil {
 		d.log.Info("closing the master's file reader failed", "err", err)
 	}

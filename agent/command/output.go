@@ -294,6 +294,16 @@ func (o *Output) bufferTextLocked(batches [][]Update, k streamKey, text string) 
 	}
 	cost := textUnits(text)
 	if o.units+cost > o.size {
+		// Fill the buffer with the whole lines that fit before sending
+		// it: a command's output comes in large reads, and sending
+		// whatever was buffered before each would make every update
+		// about one read long, a fifth more update calls for the master
+		// to store than the reference makes.
+		if n := fittingLines(text, o.size-o.units); n > 0 {
+			o.pushTextLocked(k, text[:n], textUnits(text[:n]))
+			text = text[n:]
+			cost = textUnits(text)
+		}
 		batches = o.takeLocked(batches)
 	}
 	// Text too large for even an empty buffer goes out in pieces of whole

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -261,5 +262,28 @@ func TestOutputConcurrentWriters(t *testing.T) {
 	got := sink.updates()
 	if streamText(got, "stdout") != want[0].String() || streamText(got, "stderr") != want[1].String() {
 		t.Error("lines lost or reordered")
+	}
+}
+
+// Output arriving in reads larger than the room left fills the buffer
+// with whole lines before it is sent, so that every update but the last
+// is nearly full: the master stores fewer, larger updates.
+func TestOutputFillsEachUpdate(t *testing.T) {
+	sink := newFakeSink()
+	out := quietOutput(sink, 100)
+	line := "aaaa\n" // 5 bytes + 16 = 21 units
+	for range 4 {
+		out.Stdout(strings.Repeat(line, 3))
+	}
+	if err := out.Finish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	for _, u := range sink.updates() {
+		sizes = append(sizes, strings.Count(u.Value.(string), "\n"))
+	}
+	// 100 units hold 4 lines: 12 lines make updates of 4, 4 and 4.
+	if !slices.Equal(sizes, []int{4, 4, 4}) {
+		t.Errorf("lines per update %v, want [4 4 4]", sizes)
 	}
 }

@@ -167,3 +167,149 @@ func (r *fakeReader) Close(context.Context) error {
 	r.closed++
 	return nil
 }
+
+// pipeReader is a PipelinedReader over data that serves reads in the
+// order they were started, as a master does, and counts the bytes asked
+// for and not yet waited for: the window a download keeps in flight.
+type pipeReader struct {
+	mu       sync.Mutex
+	data     []byte
+	reads    []int // the n of each read, in order
+	inFlight int   // bytes of reads started and not waited for
+	maxBytes int   // the most inFlight ever was
+	maxCalls int   // the most reads ever in flight at once
+	calls    int   // reads in flight
+	failAt   int   // the read number (from 1) whose answer is an error
+	onWait   func(n int)
+	closed   int
+	recycled int // blocks handed back
+}
+
+func (r *pipeReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reads = append(r.reads, n)
+	count := len(r.reads)
+	k := min(n, len(r.data))
+	block := slices.Clone(r.data[:k])
+	r.data = r.data[k:]
+	r.inFlight += n
+	r.calls++
+	r.maxBytes = max(r.maxBytes, r.inFlight)
+	r.maxCalls = max(r.maxCalls, r.calls)
+	waited := false
+	return func(context.Context) ([]byte, error) {
+		r.mu.Lock()
+		if waited {
+			r.mu.Unlock()
+			panic("a read waited for twice")
+		}
+		waited = true
+		r.inFlight -= n
+		r.calls--
+		hook := r.onWait
+		r.mu.Unlock()
+		if hook != nil {
+			hook(count)
+		}
+		if count == r.failAt {
+			return nil, errMaster
+		}
+		return block, nil
+	}, nil
+}
+
+func (r *pipeReader) Read(ctx context.Context, n int) ([]byte, error) {
+	wait, err := r.StartRead(n)
+	if err != nil {
+		return nil, err
+	}
+	return wait(ctx)
+}
+
+func (r *pipeReader) StartClose() (func(context.Context) error, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed++
+	return func(context.Context) error { return nil }, nil
+}
+
+func (r *pipeReader) Close(context.Context) error {
+	_, err := r.StartClose()
+	return err
+}
+
+func (r *pipeReader) closeCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// pipeWriter is a PipelinedWriter that records calls in the order they
+// were started and counts the bytes of writes sent but not yet answered.
+type pipeWriter struct {
+	fakeWriter
+	inFlight int
+	maxBytes int
+	maxCalls int
+	pending  int
+	waited   int // answers read, of every kind
+	// refuse is the write number (from 1) whose answer is an error.
+	refuse int
+}
+
+func (w *pipeWriter) StartWrite(data []byte) (func(context.Context) error, error) {
+	err := w.fakeWriter.Write(context.Background(), data) // records it; fails nothing (failAt unused)
+	w.mu.Lock()
+	n := len(w.blocks)
+	size := len(data)
+	w.inFlight += size
+	w.pending++
+	w.maxBytes = max(w.maxBytes, w.inFlight)
+	w.maxCalls = max(w.maxCalls, w.pending)
+	w.mu.Unlock()
+	return func(context.Context) error {
+		w.mu.Lock()
+		w.inFlight -= size
+		w.pending--
+		w.waited++
+		w.mu.Unlock()
+		if n == w.refuse {
+			return errMaster
+		}
+		return err
+	}, nil
+}
+
+func (w *pipeWriter) start(call func(context.Context) error) (func(context.Context) error, error) {
+	err := call(context.Background())
+	return func(context.Context) error {
+		w.mu.Lock()
+		w.waited++
+		w.mu.Unlock()
+		return err
+	}, nil
+}
+
+func (w *pipeWriter) StartUtime(atime, mtime float64) (func(context.Context) error, error) {
+	return w.start(func(ctx context.Context) error { return w.fakeWriter.Utime(ctx, atime, mtime) })
+}
+
+func (w *pipeWriter) StartClose() (func(context.Context) error, error) {
+	return w.start(w.fakeWriter.Close)
+}
+
+func (w *pipeWriter) StartUnpack() (func(context.Context) error, error) {
+	return w.start(w.fakeWriter.Unpack)
+}
+
+// Recycle makes pipeReader a BlockRecycler: it checks that a block comes
+// back once, after the download is done with it.
+func (r *pipeReader) Recycle(block []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recycled++
+	for i := range block {
+		block[i] = 0xEE // a download still using the block would write this
+	}
+}

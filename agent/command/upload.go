@@ -73,10 +73,11 @@ func (u *upload) Run(ctx context.Context, out *Output) error {
 	opened := f != nil
 	out.Header("sending " + p.path + "\n")
 
+	send := newBlockSender(p.writer)
 	var sendErr error
 	if opened {
 		var truncated bool
-		truncated, sendErr = sendBlocks(ctx, f, p.writer.Write, p.blocksize, p.budget, &u.stopper)
+		truncated, sendErr = sendBlocks(ctx, f, send, p.blocksize, p.budget, &u.stopper)
 		f.Close()
 		if truncated {
 			stderr = fmt.Sprintf("Maximum filesize reached, truncating file '%s'", p.path)
@@ -87,18 +88,28 @@ func (u *upload) Run(ctx context.Context, out *Output) error {
 		}
 	}
 
+	if sendErr == nil {
+		sendErr = send.flush(ctx)
+	}
 	if sendErr != nil {
-		// The master's writer must still be released; its own error would
-		// hide the one that matters.
-		if err := p.writer.Close(ctx); err != nil {
-			u.log.Info("ignoring the failure of the writer's close", "err", err)
-		}
+		// Unlike the reference, the writer is not closed: the master's
+		// close would rename the partial file into place as if it were
+		// whole. Left open, the master's step cancels it when the command
+		// fails, which closes the file and deletes it.
 		out.RC(1)
 		return sendErr
 	}
-	err = p.writer.Close(ctx)
-	if err == nil && keepstamp && opened {
-		err = p.writer.Utime(ctx, atime, mtime)
+	// Every write is answered: close, and utime behind it without waiting.
+	closed := send.close()
+	var stamped func(context.Context) error
+	if keepstamp && opened {
+		stamped = send.utime(atime, mtime)
+	}
+	err = closed(ctx)
+	if stamped != nil {
+		if serr := stamped(ctx); err == nil {
+			err = serr
+		}
 	}
 	if err != nil {
 		out.RC(1)
@@ -134,14 +145,16 @@ func openForUpload(path string, keepstamp bool) (f *os.File, atime, mtime float6
 	return nil, 0, 0, err
 }
 
-// sendBlocks copies r to write in blocks of up to blocksize bytes within
-// the budget, stopping early on an interrupt. It reports whether the
-// budget cut the data short.
+// sendBlocks copies r to s in blocks of up to s.blockSize(blocksize)
+// bytes within the budget, stopping early on an interrupt. It reports
+// whether the budget cut the data short. Over a PipelinedWriter the last
+// writes may still be in flight when it returns: s.flush waits for them.
 //
 // Unlike the reference, data of exactly the budget's size is not called
 // truncated: when the budget is spent, one more byte is read to see
 // whether anything was actually left out.
-func sendBlocks(ctx context.Context, r io.Reader, write func(context.Context, []byte) error, blocksize int, b budget, stop *stopper) (truncated bool, err error) {
+func sendBlocks(ctx context.Context, r io.Reader, s *blockSender, blocksize int, b budget, stop *stopper) (truncated bool, err error) {
+	blocksize = s.blockSize(blocksize)
 	buf := make([]byte, blocksize)
 	for !stop.shouldStop() {
 		n := b.next(blocksize)
@@ -155,7 +168,7 @@ func sendBlocks(ctx context.Context, r io.Reader, write func(context.Context, []
 		}
 		k, rerr := io.ReadFull(r, buf[:n])
 		if k > 0 {
-			if err := write(ctx, buf[:k]); err != nil {
+			if err := s.write(ctx, buf[:k]); err != nil {
 				return false, fmt.Errorf("sending a block to the master: %w", err)
 			}
 			b.spend(k)

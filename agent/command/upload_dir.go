@@ -59,12 +59,18 @@ func (u *uploadDir) Run(ctx context.Context, out *Output) error {
 	}
 
 	out.Header("sending " + p.path + "\n")
-	truncated, err := sendBlocks(ctx, tmp, p.writer.Write, p.blocksize, p.budget, &u.stopper)
+	send := newBlockSender(p.writer)
+	truncated, err := sendBlocks(ctx, tmp, send, p.blocksize, p.budget, &u.stopper)
+	if err == nil {
+		err = send.flush(ctx)
+	}
 	if err != nil {
+		// No unpack of a partial archive: the master's step cancels the
+		// writer when the command fails, which deletes it.
 		out.RC(1)
 		return err
 	}
-	if err := p.writer.Unpack(ctx); err != nil {
+	if err := send.unpack()(ctx); err != nil {
 		if !u.Interrupted() {
 			out.RC(1)
 			return fmt.Errorf("unpacking %s on the master: %w", p.path, err)

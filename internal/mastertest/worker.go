@@ -22,6 +22,10 @@ type WorkerConfig struct {
 	Dir      string
 	Name     string
 	Password string
+	// MasterAddr is the HOST:PORT the worker dials, for a worker that
+	// reaches the master through a proxy; default the master's address
+	// for Protocol.
+	MasterAddr string
 	// CreateArgs are extra create-worker options, e.g. "--keepalive=10".
 	CreateArgs []string
 	// Protocol is the worker protocol, one of Protocols; "" means PB. The
@@ -75,7 +79,11 @@ func StartWorker(ctx context.Context, m *Master, cfg WorkerConfig) (*WorkerProce
 		args = append(args, "--protocol="+cfg.Protocol)
 	}
 	args = append(args, cfg.CreateArgs...)
-	args = append(args, dir, m.WorkerAddr(cfg.Protocol), cfg.Name, cfg.Password)
+	addr := cfg.MasterAddr
+	if addr == "" {
+		addr = m.WorkerAddr(cfg.Protocol)
+	}
+	args = append(args, dir, addr, cfg.Name, cfg.Password)
 	create := exec.CommandContext(ctx, prog, args...)
 	create.Env = cfg.Env
 	// exec.CommandContext kills only the direct child on cancellation;

@@ -8,7 +8,7 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"slices"
+	"sync"
 )
 
 // A Decoder reads expressions from a byte stream. Data may arrive in chunks
@@ -22,6 +22,8 @@ type Decoder struct {
 	err    error
 	digits [PrefixLimit]byte // the prefix being read
 	stack  []frame           // kept between calls to reuse its memory
+	// spare holds long strings handed back by Reuse (as *[]byte).
+	spare sync.Pool
 }
 
 // frame is a list whose elements are still arriving.
@@ -172,18 +174,44 @@ func (d *Decoder) element(first bool) (v any, listLen int, isList bool, err erro
 // peer sends it.
 const readChunk = 64 << 10
 
+// readBytes reads a string of n bytes. A long one is allocated at its full
+// size once its first readChunk bytes are in: growing the buffer as the
+// data came would allocate and copy each large string (a 256 KiB
+// transfer block) about twice over.
 func (d *Decoder) readBytes(n int) ([]byte, error) {
-	b := make([]byte, 0, min(n, readChunk))
-	for len(b) < n {
-		m := min(n-len(b), readChunk)
-		b = slices.Grow(b, m)
-		k, err := io.ReadFull(d.r, b[len(b):len(b)+m])
-		b = b[:len(b)+k]
-		if err != nil {
-			return nil, eofIsUnexpected(err)
+	if n > readChunk {
+		if p, _ := d.spare.Get().(*[]byte); p != nil && cap(*p) >= n {
+			b := (*p)[:n]
+			if _, err := io.ReadFull(d.r, b); err != nil {
+				return nil, eofIsUnexpected(err)
+			}
+			return b, nil
 		}
 	}
+	first := make([]byte, min(n, readChunk))
+	if _, err := io.ReadFull(d.r, first); err != nil {
+		return nil, eofIsUnexpected(err)
+	}
+	if n == len(first) {
+		return first, nil
+	}
+	b := make([]byte, n)
+	copy(b, first)
+	if _, err := io.ReadFull(d.r, b[len(first):]); err != nil {
+		return nil, eofIsUnexpected(err)
+	}
 	return b, nil
+}
+
+// Reuse hands back a string that Decode returned, once the caller is done
+// with it, for a later string to use its memory instead of a fresh
+// allocation: a transfer receives thousands of blocks of one size. Only
+// strings longer than readChunk are kept. The caller must not touch b
+// afterwards. Reuse may be called from any goroutine.
+func (d *Decoder) Reuse(b []byte) {
+	if cap(b) > readChunk {
+		d.spare.Put(&b)
+	}
 }
 
 func eofIsUnexpected(err error) error {

@@ -172,6 +172,11 @@ func (b *Broker) Close() error {
 	return nil
 }
 
+// ReuseBytes hands back a string received from the peer once the caller
+// is done with it, for a later one to reuse its memory (see
+// banana.Decoder.Reuse). The caller must not touch p afterwards.
+func (b *Broker) ReuseBytes(p []byte) { b.dec.Reuse(p) }
+
 // Conn is the underlying connection, for socket options and addresses.
 func (b *Broker) Conn() net.Conn { return b.conn }
 

@@ -344,3 +344,46 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Several calls may be in flight on one connection (pipelined transfers
+// rely on it): they all go out before any answer, and each answer reaches
+// its own call by request id, whatever order the answers come in.
+func TestCallsInFlightMatchAnswersByRequestID(t *testing.T) {
+	m, conn := startPair(t)
+	b := openClient(t, m, conn)
+	ref := &RemoteReference{b: b, luid: 5}
+	const n = 4
+	pending := make([]*Pending, n)
+	for i := range n {
+		p, err := ref.Start("read", int64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending[i] = p
+	}
+	reqIDs := make([]int64, n)
+	for i := range n {
+		msg := m.recvMsg()
+		if name(msg) != "message" || string(msg[3].([]byte)) != "read" {
+			t.Fatalf("message %d: %v", i, msg)
+		}
+		if args := msg[5].(jelly.Tuple); len(args) != 1 || args[0] != int64(i) {
+			t.Fatalf("call %d went out with %v: calls must keep their order", i, args)
+		}
+		reqIDs[i] = msg[1].(int64)
+	}
+	for i := n - 1; i >= 0; i-- {
+		m.send([]any{[]byte("answer"), reqIDs[i], m.jelly([]byte{byte('a' + i)})}, true)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i, p := range pending {
+		v, err := p.Wait(ctx)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if got, ok := v.([]byte); !ok || string(got) != string(rune('a'+i)) {
+			t.Errorf("call %d got %v, want its own answer %q", i, v, string(rune('a'+i)))
+		}
+	}
+}

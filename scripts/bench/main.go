@@ -1,19 +1,22 @@
 // Command bench compares buildslave with Buildbot's Python reference worker
 // (buildbot-worker) on the same real master: it starts one throwaway
-// master on loopback ports and both workers side by side, runs the same
-// builds on each, one at a time, and prints for every build the wall time
-// and the worker process's CPU time and peak resident memory, with the
-// ratios Python/Go.
+// master on loopback ports and both workers side by side, each reaching
+// the master through a delay proxy (one-way delay D each way, order kept),
+// runs the same builds on each, one at a time, at every D, and prints for
+// every build the wall time, the throughput, and the worker process's CPU
+// time and peak resident memory, with the ratios Python/Go, and the
+// workers' idle memory.
 //
-// The builds, over each protocol (-protocols; by default PB and msgpack):
-// a shell step writing a large log, a FileUpload of a large
-// file (created on the worker by an unmeasured build first) and a
-// FileDownload of a large file. It is a measurement, not a test: it fails
-// only if something does not run.
+// The builds: a FileDownload and a FileUpload of a large random file, a
+// DirectoryUpload of a tree of small files, a no-op shell command, a shell
+// step writing a large log, and (at D = 0 only) a FileDownload of a very
+// large file, to see memory stay bounded. Every transfer is checked by
+// sha256. It is a measurement, not a test: it fails only if something
+// does not run or a transfer comes out wrong.
 //
 // Usage (what `make bench` runs after building the binary):
 //
-//	go run ./scripts/bench -buildslave bin/buildslave [-log-mb 50] [-transfer-mb 100]
+//	go run ./scripts/bench -buildslave bin/buildslave [-delays 0,10,25] [-log-mb 5] [-transfer-mb 32] [-files 200] [-big-mb 1024]
 //
 // It needs Linux: the figures come from /proc.
 package main
@@ -24,9 +27,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,23 +39,44 @@ import (
 	"github.com/buildslave/buildslave/internal/mastertest"
 )
 
+type options struct {
+	bin         string
+	sizes       benchSizes
+	delays      []time.Duration
+	runs        int // per worker and build at D = 0
+	delayedRuns int // per worker and build at D > 0
+	only        string
+	oursOnly    bool
+}
+
 func main() {
-	bin := flag.String("buildslave", "bin/buildslave", "path of the buildslave binary to measure")
-	logMB := flag.Int("log-mb", 50, "size of the shell step's log, in MiB")
-	transferMB := flag.Int("transfer-mb", 100, "size of the uploaded and the downloaded file, in MiB (0: no transfers)")
-	runs := flag.Int("runs", 3, "run each build this many times per worker; the table shows medians")
-	protocols := flag.String("protocols", "pb,"+msgpackProtocol, "the worker protocols to measure, comma-separated")
+	var o options
+	flag.StringVar(&o.bin, "buildslave", "bin/buildslave", "path of the buildslave binary to measure")
+	logMB := flag.Int("log-mb", 5, "size of the shell step's log, in MiB")
+	transferMB := flag.Int("transfer-mb", 32, "size of the uploaded and the downloaded file, in MiB")
+	flag.IntVar(&o.sizes.files, "files", 200, "number of files in the uploaded directory (0.5 to 4 KiB each)")
+	bigMB := flag.Int("big-mb", 1024, "size of the download measured for memory at D = 0, in MiB (0: none)")
+	delays := flag.String("delays", "0,10,25", "one-way delays D of the proxy, in milliseconds, comma-separated")
+	flag.IntVar(&o.runs, "runs", 3, "run each build this many times per worker at D = 0; the table shows medians")
+	flag.IntVar(&o.delayedRuns, "delayed-runs", 1, "run each build this many times per worker at D > 0")
+	flag.StringVar(&o.only, "only", "", "run only the builds whose key (download, upload, dirupload, noop, log, bigdownload) is in this comma-separated list")
+	flag.BoolVar(&o.oursOnly, "ours-only", false, "measure buildslave only, not the Python worker (for tuning)")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
 	flag.Parse()
-	if flag.NArg() > 0 || *logMB <= 0 || *transferMB < 0 || *runs <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: bad arguments")
+	o.sizes.logBytes = *logMB << 20
+	o.sizes.transferBytes = int64(*transferMB) << 20
+	o.sizes.bigBytes = int64(*bigMB) << 20
+	var err error
+	if o.delays, err = parseDelays(*delays); err != nil || flag.NArg() > 0 || *logMB <= 0 || *transferMB <= 0 ||
+		*bigMB < 0 || o.sizes.files <= 0 || o.runs <= 0 || o.delayedRuns <= 0 {
+		fmt.Fprintln(os.Stderr, "bench: bad arguments", err)
 		flag.Usage()
 		os.Exit(2)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	err := run(ctx, os.Stdout, *bin, *logMB<<20, int64(*transferMB)<<20, *runs, strings.Split(*protocols, ","))
+	err = run(ctx, os.Stdout, o)
 	cancel()
 	stop()
 	if err != nil {
@@ -59,10 +85,25 @@ func main() {
 	}
 }
 
+func parseDelays(s string) ([]time.Duration, error) {
+	var ds []time.Duration
+	for f := range strings.SplitSeq(s, ",") {
+		ms, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || ms < 0 {
+			return nil, fmt.Errorf("bad delay %q", f)
+		}
+		ds = append(ds, time.Duration(ms*float64(time.Millisecond)))
+	}
+	if len(ds) == 0 {
+		return nil, fmt.Errorf("no delays")
+	}
+	return ds, nil
+}
+
 // run does the benchmark, printing progress and the table to out. Whatever
-// happens, it stops the workers and the master before returning.
-func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferBytes int64, runs int, protocols []string) (err error) {
-	bin, err = filepath.Abs(bin)
+// happens, it stops the workers, the proxy and the master before returning.
+func run(ctx context.Context, out io.Writer, o options) (err error) {
+	bin, err := filepath.Abs(o.bin)
 	if err != nil {
 		return err
 	}
@@ -75,27 +116,33 @@ func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferB
 	}
 	defer os.RemoveAll(dir)
 
-	// One pair of workers per protocol, each pair with its own builds.
-	var groups []group
-	var workers []*worker
-	for _, p := range protocols {
-		suffix, g := "", group{protocol: p}
-		if p == msgpackProtocol {
-			suffix = "-mp"
-		} else if p != "pb" {
-			return fmt.Errorf("unknown protocol %q (pb, %s)", p, msgpackProtocol)
-		}
-		g.workers = []*worker{
-			{label: "buildslave", name: "go-worker" + suffix, program: bin, password: rand.Text(), dir: filepath.Join(dir, "go-worker"+suffix), protocol: p},
-			{label: "buildbot-worker", name: "py-worker" + suffix, program: mastertest.ReferenceWorkerProgram, password: rand.Text(), dir: filepath.Join(dir, "py-worker"+suffix), protocol: p},
-		}
-		g.scenarios = scenariosOver(p, benchScenarios(dir, logBytes, transferBytes))
-		groups = append(groups, g)
-		workers = append(workers, g.workers...)
+	workers := []*worker{
+		{label: "buildslave", name: "go-worker", program: bin, password: rand.Text(), dir: filepath.Join(dir, "go-worker")},
+		{label: "buildbot-worker", name: "py-worker", program: mastertest.ReferenceWorkerProgram, password: rand.Text(), dir: filepath.Join(dir, "py-worker")},
 	}
-	if transferBytes > 0 {
-		if err := writeRandomFile(filepath.Join(dir, downloadSource), transferBytes); err != nil {
-			return fmt.Errorf("creating the file to download: %w", err)
+	if o.oursOnly {
+		workers = workers[:1]
+	}
+	scenarios := benchScenarios(dir, o.sizes)
+	if o.only != "" {
+		keep := strings.Split(o.only, ",")
+		var sel []scenario
+		for _, s := range scenarios {
+			for _, k := range keep {
+				if s.setup || s.key == strings.TrimSpace(k) {
+					sel = append(sel, s)
+					break
+				}
+			}
+		}
+		scenarios = sel
+	}
+	if err := writeRandomFile(filepath.Join(dir, downloadSource), o.sizes.transferBytes); err != nil {
+		return fmt.Errorf("creating the file to download: %w", err)
+	}
+	if o.sizes.bigBytes > 0 && selected(scenarios, "bigdownload") {
+		if err := writeRandomFile(filepath.Join(dir, bigDownloadSource), o.sizes.bigBytes); err != nil {
+			return fmt.Errorf("creating the large file to download: %w", err)
 		}
 	}
 
@@ -104,51 +151,69 @@ func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferB
 	for i, w := range workers {
 		specs[i] = mastertest.WorkerSpec{Name: w.name, Password: w.password}
 	}
-	var cfg strings.Builder
-	var builders []string
-	fmt.Fprintf(&cfg, "import os\nBENCH_DIR = %s\n", mastertest.PyString(dir))
-	for _, g := range groups {
-		c, b := masterConfig(g.workers, g.scenarios)
-		cfg.WriteString(c)
-		builders = append(builders, b...)
-	}
+	cfg, builders := masterConfig(dir, workers, scenarios)
 	m, err := mastertest.New(ctx, mastertest.Options{
 		Workers:         specs,
-		Builders:        cfg.String(),
+		Builders:        cfg,
 		ForceSchedulers: builders,
 	})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	proxy, err := startDelayProxy(m.PBAddr())
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
 
 	for _, w := range workers {
-		fmt.Fprintf(out, "==> starting %s (%s) over %s\n", w.label, w.program, w.protocol)
-		if err := w.start(ctx, m); err != nil {
+		fmt.Fprintf(out, "==> starting %s (%s)\n", w.label, w.program)
+		if err := w.start(ctx, m, proxy.Addr()); err != nil {
 			return err
 		}
 		defer w.stop(out)
 	}
+	// Idle: connected, nothing run yet, the start-up's garbage given time
+	// to go.
+	time.Sleep(idleSettle)
+	idleStart := idleFigures(workers)
 
-	var rows []row
-	for _, g := range groups {
-		for _, s := range g.scenarios {
-			if s.setup {
-				for _, w := range g.workers {
-					fmt.Fprintf(out, "==> %s on %s (not measured)\n", s.title, w.label)
-					if _, _, err := runBuild(ctx, m, s.builder(w)); err != nil {
-						return err
-					}
-				}
+	for _, s := range scenarios {
+		if !s.setup {
+			continue
+		}
+		for _, w := range workers {
+			fmt.Fprintf(out, "==> %s on %s (not measured)\n", s.title, w.label)
+			if _, _, err := runBuild(ctx, m, s.builder(w)); err != nil {
+				return err
+			}
+		}
+	}
+
+	var sections []section
+	for _, d := range o.delays {
+		proxy.SetDelay(d)
+		runs := o.runs
+		if d > 0 {
+			runs = o.delayedRuns
+		}
+		sec := section{delay: d, runs: runs}
+		for _, s := range scenarios {
+			if s.setup || (s.zeroDelayOnly && d > 0) {
 				continue
 			}
-			// The workers take turns, so that a busy spell of the machine
-			// does not fall on one of them only.
-			samples := make([][]row, len(g.workers))
-			for i := range runs {
-				for j, w := range g.workers {
-					fmt.Fprintf(out, "==> %s on %s (%d/%d)\n", s.title, w.label, i+1, runs)
-					r, err := measure(ctx, m, w, s)
+			// The workers take turns, so that a busy spell of the
+			// machine does not fall on one of them only.
+			samples := make([][]row, len(workers))
+			n := runs
+			if s.zeroDelayOnly {
+				n = 1 // a memory figure, and a long build
+			}
+			for i := range n {
+				for j, w := range workers {
+					fmt.Fprintf(out, "==> D=%v: %s on %s (%d/%d)\n", d, s.title, w.label, i+1, n)
+					r, err := measure(ctx, m, proxy, w, s)
 					if err != nil {
 						return err
 					}
@@ -156,23 +221,48 @@ func run(ctx context.Context, out io.Writer, bin string, logBytes int, transferB
 				}
 			}
 			for _, sm := range samples {
-				rows = append(rows, summarize(sm))
+				sec.rows = append(sec.rows, summarize(sm))
 			}
 		}
+		sections = append(sections, sec)
+	}
+	time.Sleep(idleSettle)
+	idleEnd := idleFigures(workers)
+
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "one master, both workers through the same delay proxy (one-way delay D each way)\n")
+	fmt.Fprintf(out, "wall and CPU: medians of the runs; peak RSS: the highest of the runs; ratios: %s / %s\n", workers[len(workers)-1].label, workers[0].label)
+	for _, sec := range sections {
+		fmt.Fprintf(out, "\nD = %v (round trip %v), %d run(s) per build and worker\n", sec.delay, 2*sec.delay, sec.runs)
+		printTable(out, sec.rows, workers[0].label, workers[len(workers)-1].label)
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "medians of %d runs; peak RSS is the highest of the runs\n", runs)
-	printTable(out, rows, workers[0].label, workers[1].label)
-	if transferBytes == 0 {
-		fmt.Fprintln(out, "\n(transfers left out: -transfer-mb 0)")
-	} else if len(groups) > 1 || groups[0].protocol == msgpackProtocol {
-		fmt.Fprintln(out, "\n(no download over msgpack: the master discards the data it reads, so downloads arrive empty)")
-	}
+	printIdle(out, workers, idleStart, idleEnd)
 	return nil
 }
 
+// idleSettle is how long a worker is left alone before its idle memory is
+// read.
+const idleSettle = 5 * time.Second
+
+// section is the table of one delay.
+type section struct {
+	delay time.Duration
+	runs  int
+	rows  []row
+}
+
+func selected(scenarios []scenario, key string) bool {
+	for _, s := range scenarios {
+		if s.key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // measure runs scenario s's build on w and takes w's figures around it.
-func measure(ctx context.Context, m *mastertest.Master, w *worker, s scenario) (row, error) {
+func measure(ctx context.Context, m *mastertest.Master, proxy *delayProxy, w *worker, s scenario) (row, error) {
 	// Peak RSS is a high-water mark since the process started; resetting
 	// it makes it this build's. Older kernels cannot, and then the figure
 	// is the peak so far, which the table says.
@@ -181,6 +271,7 @@ func measure(ctx context.Context, m *mastertest.Master, w *worker, s scenario) (
 	if err != nil {
 		return row{}, err
 	}
+	up, down, updates := proxy.up.Load(), proxy.down.Load(), proxy.updates.Load()
 	wall, id, err := runBuild(ctx, m, s.builder(w))
 	if err != nil {
 		return row{}, err
@@ -198,28 +289,63 @@ func measure(ctx context.Context, m *mastertest.Master, w *worker, s scenario) (
 			return row{}, fmt.Errorf("%s on %s: %w", s.title, w.label, err)
 		}
 	}
-	return row{scenario: s.title, worker: w.label, wall: wall, cpu: after - before, peakRSS: peak, peakSinceStart: !hwmReset}, nil
+	return row{
+		scenario: s.title, worker: w.label, bytes: s.bytes, wall: wall, cpu: after - before,
+		peakRSS: peak, peakSinceStart: !hwmReset,
+		up: proxy.up.Load() - up, down: proxy.down.Load() - down, updates: proxy.updates.Load() - updates,
+	}, nil
 }
 
 // runBuild forces a build on builder, waits for it and returns how long it
 // took as seen from here — from the force to the build's completion,
-// within the 100 ms the polling adds — and the build's id.
+// within the 5% the polling adds — and the build's id.
 func runBuild(ctx context.Context, m *mastertest.Master, builder string) (time.Duration, int, error) {
 	start := time.Now()
-	id, err := m.ForceBuild(ctx, builder, nil)
+	res, err := m.Force(ctx, builder, nil)
 	if err != nil {
 		return 0, 0, err
 	}
-	b, err := m.WaitBuild(ctx, id)
-	if err != nil {
-		return 0, 0, err
+	if len(res.BuildRequests) != 1 {
+		return 0, 0, fmt.Errorf("force %q: %d build requests, want 1", builder, len(res.BuildRequests))
+	}
+	var brid int
+	for _, id := range res.BuildRequests {
+		brid = id
+	}
+	var b mastertest.Build
+	for {
+		var v struct{ Builds []mastertest.Build }
+		err := m.Get(ctx, fmt.Sprintf("/buildrequests/%d/builds", brid), url.Values{"order": {"buildid"}}, &v)
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(v.Builds) > 0 {
+			if b = v.Builds[0]; b.Complete {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		case <-time.After(min(maxBuildPoll, max(minBuildPoll, time.Since(start)/20))):
+		}
 	}
 	wall := time.Since(start)
+	id := b.BuildID
 	if b.Results != mastertest.SUCCESS {
 		return 0, 0, fmt.Errorf("build %d of %s finished with %s (%s)", b.Number, builder, b.Results, b.StateString)
 	}
 	return wall, id, nil
 }
+
+// runBuild asks the master whether the build is done every twentieth of
+// the time it has taken so far, within these bounds: often enough for a
+// short build's figure to mean something (within 5%), seldom enough not
+// to keep the master busy answering during a long one.
+const (
+	minBuildPoll = 10 * time.Millisecond
+	maxBuildPoll = 250 * time.Millisecond
+)
 
 // writeRandomFile writes size random bytes to path: incompressible, so
 // that no layer can make the transfer cheaper than its size.

@@ -20,20 +20,19 @@ type worker struct {
 	program  string // buildslave or buildbot-worker
 	password string
 	dir      string // its basedir
-	protocol string // "pb" or msgpackProtocol
 
 	proc *mastertest.WorkerProcess
 	pid  int // the process doing the work
 }
 
-// start creates the worker in its dir, starts it in the foreground and waits
+// start creates the worker in its dir, pointed at masterAddr, starts it in the foreground and waits
 // for it to connect. The process measured is the one started: both
 // `buildslave start --nodaemon` and `buildbot-worker start --nodaemon`
 // run the worker in-process (the latter runs twistd as a function), which
 // the pid file the worker writes confirms.
-func (w *worker) start(ctx context.Context, m *mastertest.Master) error {
+func (w *worker) start(ctx context.Context, m *mastertest.Master, masterAddr string) error {
 	p, err := mastertest.StartWorker(ctx, m, mastertest.WorkerConfig{
-		Program: w.program, Dir: w.dir, Name: w.name, Password: w.password, Protocol: w.protocol,
+		Program: w.program, Dir: w.dir, Name: w.name, Password: w.password, MasterAddr: masterAddr,
 	})
 	if err != nil {
 		return err
