@@ -292,6 +292,11 @@ func testSilentConnectionIsRedialled(t *testing.T, protocol string) {
 	waitFor(t, ctx, "the worker to log in", func() bool {
 		return strings.Contains(w.log(), "Connected to buildmaster; worker is ready")
 	})
+	// And the master has attached it: silenced mid-attach, the master
+	// may end the connection itself before any keepalive is missed.
+	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
+		t.Fatal(err)
+	}
 	silenced := time.Now()
 	proxy.silence()
 	var redialled time.Time
