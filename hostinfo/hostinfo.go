@@ -73,12 +73,18 @@ func orUnknown(s string) string {
 	return s
 }
 
-// size renders a byte count for people, in binary units.
+// size renders a byte count for people, in binary units; 0 means unknown.
 func size(n uint64) string {
-	const unit = 1 << 10
 	if n == 0 {
 		return "unknown"
 	}
+	return Bytes(n)
+}
+
+// Bytes renders a byte count for people, in binary units: "512 B",
+// "1.5 KiB", "30.0 GiB".
+func Bytes(n uint64) string {
+	const unit = 1 << 10
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
 	}

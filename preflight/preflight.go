@@ -166,25 +166,12 @@ func checkHost(basedir string) []Result {
 		fmt.Sprintf("%d CPUs", info.CPUs), fmt.Sprintf("%d CPUs", hostinfo.MinCPUs),
 		"builds will be slow; tell the master's administrator, or set numcpus")
 	one("memory", info.Memory > 0, info.Memory < hostinfo.MinMemory,
-		humanBytes(info.Memory)+" of memory", humanBytes(hostinfo.MinMemory),
+		hostinfo.Bytes(info.Memory)+" of memory", hostinfo.Bytes(hostinfo.MinMemory),
 		"builds may run out of memory; add memory or swap")
 	one("disk", info.DiskFree > 0, info.DiskFree < hostinfo.MinDiskFree,
-		humanBytes(info.DiskFree)+" free in "+basedir, humanBytes(hostinfo.MinDiskFree)+" free",
+		hostinfo.Bytes(info.DiskFree)+" free in "+basedir, hostinfo.Bytes(hostinfo.MinDiskFree)+" free",
 		"builds may run out of disk: free some space, or move the worker to a larger disk")
 	return out
-}
-
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // Print writes one line per result: verdict, check, reason, and what to

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/big"
 	"time"
+
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // The helpers below read argument values with the leniency of the
@@ -130,7 +132,7 @@ func secondsArg(args Args, key string) (seconds, error) {
 		}
 		return s, nil
 	}
-	return seconds{}, fmt.Errorf("argument %q must be a number of seconds, not %s", key, pyTypeName(args[key]))
+	return seconds{}, fmt.Errorf("argument %q must be a number of seconds, not %s", key, pytext.TypeName(args[key]))
 }
 
 func negativeSeconds(key string, v any) error {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // download is downloadFile (COMMANDS.md §3.3): it fetches a file from the
@@ -48,10 +50,10 @@ func readDownloadParams(args Args) (downloadParams, error) {
 	var p downloadParams
 	var ok bool
 	if p.path, ok = TextValue(args["path"]); !ok {
-		return p, fmt.Errorf("argument \"path\" must be text, not %s", pyTypeName(args["path"]))
+		return p, fmt.Errorf("argument \"path\" must be text, not %s", pytext.TypeName(args["path"]))
 	}
 	if p.reader, ok = args["reader"].(FileReader); !ok {
-		return p, fmt.Errorf("argument \"reader\" must be the master's file reader, not %s", pyTypeName(args["reader"]))
+		return p, fmt.Errorf("argument \"reader\" must be the master's file reader, not %s", pytext.TypeName(args["reader"]))
 	}
 	var err error
 	if p.blocksize, err = blockSizeArg(args); err != nil {

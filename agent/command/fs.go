@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // fsCommand is a filesystem command that is over in an instant (mkdir,
@@ -38,7 +40,7 @@ func fsFactory(class string, required []string, run func(Args, *Output) error) F
 func pathArg(args Args, key string) (string, error) {
 	s, ok := TextValue(args[key])
 	if !ok {
-		return "", fmt.Errorf("argument %q must be a path, not %s", key, pyTypeName(args[key]))
+		return "", fmt.Errorf("argument %q must be a path, not %s", key, pytext.TypeName(args[key]))
 	}
 	return s, nil
 }
@@ -50,12 +52,12 @@ func pathsArg(args Args, key string) ([]string, error) {
 	}
 	list, ok := args[key].([]any)
 	if !ok {
-		return nil, fmt.Errorf("argument %q must be a list of paths, not %s", key, pyTypeName(args[key]))
+		return nil, fmt.Errorf("argument %q must be a list of paths, not %s", key, pytext.TypeName(args[key]))
 	}
 	paths := make([]string, len(list))
 	for i, v := range list {
 		if paths[i], ok = TextValue(v); !ok {
-			return nil, fmt.Errorf("argument %q: element %d must be a path, not %s", key, i, pyTypeName(v))
+			return nil, fmt.Errorf("argument %q: element %d must be a path, not %s", key, i, pytext.TypeName(v))
 		}
 	}
 	return paths, nil

@@ -3,9 +3,10 @@ package command
 import (
 	"errors"
 	"fmt"
-	"github.com/buildslave/buildslave/internal/pytext"
 	"maps"
 	"slices"
+
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // shellConfig holds a shell command's arguments once checked
@@ -49,7 +50,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	}
 	var ok bool
 	if cfg.workdir, ok = TextValue(args["workdir"]); !ok {
-		return nil, fmt.Errorf("workdir must be a string, not %s", pyTypeName(args["workdir"]))
+		return nil, fmt.Errorf("workdir must be a string, not %s", pytext.TypeName(args["workdir"]))
 	}
 	var err error
 	if cfg.command, err = parseCommand(args["command"], codec); err != nil {
@@ -60,7 +61,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	case map[string]any:
 		cfg.env = env
 	default:
-		return nil, fmt.Errorf("env must be a dict, not %s", pyTypeName(env))
+		return nil, fmt.Errorf("env must be a dict, not %s", pytext.TypeName(env))
 	}
 	switch v := args["usePTY"].(type) {
 	case nil:
@@ -73,7 +74,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	}
 	if v := args["initial_stdin"]; v != nil {
 		if _, ok := TextValue(v); !ok {
-			return nil, fmt.Errorf("initial_stdin must be a string, not %s", pyTypeName(v))
+			return nil, fmt.Errorf("initial_stdin must be a string, not %s", pytext.TypeName(v))
 		}
 		s, err := codec.EncodeValue(v)
 		if err != nil {
@@ -98,7 +99,7 @@ func parseShellArgs(args Args, codec pytext.Codec) (*shellConfig, error) {
 	if v := args["interruptSignal"]; v != nil {
 		s, ok := TextValue(v)
 		if !ok {
-			return nil, fmt.Errorf("interruptSignal must be a string, not %s", pyTypeName(v))
+			return nil, fmt.Errorf("interruptSignal must be a string, not %s", pytext.TypeName(v))
 		}
 		cfg.interruptSignal = s
 	}
@@ -130,7 +131,7 @@ func parseCommand(v any, codec pytext.Codec) (commandLine, error) {
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return commandLine{}, fmt.Errorf("command must be a string or a list, not %s", pyTypeName(v))
+		return commandLine{}, fmt.Errorf("command must be a string or a list, not %s", pytext.TypeName(v))
 	}
 	if len(list) == 0 {
 		return commandLine{}, fmt.Errorf("command is an empty list")
@@ -221,7 +222,7 @@ type logfileSpec struct {
 func parseLogfiles(v any) ([]logfileSpec, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("logfiles must be a dict, not %s", pyTypeName(v))
+		return nil, fmt.Errorf("logfiles must be a dict, not %s", pytext.TypeName(v))
 	}
 	var specs []logfileSpec
 	for _, name := range slices.Sorted(maps.Keys(m)) {
@@ -229,12 +230,12 @@ func parseLogfiles(v any) ([]logfileSpec, error) {
 		switch x := m[name].(type) {
 		case map[string]any:
 			if spec.filename, ok = TextValue(x["filename"]); !ok {
-				return nil, fmt.Errorf("logfile %q: filename must be a string, not %s", name, pyTypeName(x["filename"]))
+				return nil, fmt.Errorf("logfile %q: filename must be a string, not %s", name, pytext.TypeName(x["filename"]))
 			}
 			spec.follow = truthy(x["follow"])
 		default:
 			if spec.filename, ok = TextValue(x); !ok {
-				return nil, fmt.Errorf("logfile %q must be a filename or a dict, not %s", name, pyTypeName(x))
+				return nil, fmt.Errorf("logfile %q must be a filename or a dict, not %s", name, pytext.TypeName(x))
 			}
 		}
 		specs = append(specs, spec)

@@ -3,6 +3,8 @@ package command
 import (
 	"fmt"
 	"sync/atomic"
+
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // maxBlockSize caps every block a transfer sends or asks for: banana, the
@@ -27,7 +29,7 @@ func intArg(args Args, key string) (n int64, ok bool, err error) {
 		}
 		return 0, true, nil
 	}
-	return 0, false, fmt.Errorf("argument %q must be an integer, not %s", key, pyTypeName(args[key]))
+	return 0, false, fmt.Errorf("argument %q must be an integer, not %s", key, pytext.TypeName(args[key]))
 }
 
 // blockSizeArg reads the blocksize of a transfer, capped at maxBlockSize.

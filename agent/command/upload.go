@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"syscall"
+
+	"github.com/buildslave/buildslave/internal/pytext"
 )
 
 // upload is uploadFile (COMMANDS.md §3.1): it streams one file to the
@@ -38,10 +40,10 @@ func readUploadParams(args Args) (uploadParams, error) {
 	var p uploadParams
 	var ok bool
 	if p.path, ok = TextValue(args["path"]); !ok {
-		return p, fmt.Errorf("argument \"path\" must be text, not %s", pyTypeName(args["path"]))
+		return p, fmt.Errorf("argument \"path\" must be text, not %s", pytext.TypeName(args["path"]))
 	}
 	if p.writer, ok = args["writer"].(FileWriter); !ok {
-		return p, fmt.Errorf("argument \"writer\" must be the master's file writer, not %s", pyTypeName(args["writer"]))
+		return p, fmt.Errorf("argument \"writer\" must be the master's file writer, not %s", pytext.TypeName(args["writer"]))
 	}
 	var err error
 	if p.blocksize, err = blockSizeArg(args); err != nil {

@@ -247,7 +247,7 @@ func (r *statusReport) print(w io.Writer, now time.Time) {
 		}
 	}
 	if r.DiskFree > 0 {
-		line("disk free", "%s in %s", humanBytes(r.DiskFree), r.Basedir)
+		line("disk free", "%s in %s", hostinfo.Bytes(r.DiskFree), r.Basedir)
 	}
 }
 
@@ -258,17 +258,4 @@ func when(t, now time.Time) string {
 		ago = 0
 	}
 	return fmt.Sprintf("%s, %s ago", t.Local().Format("2006-01-02 15:04:05 MST"), ago)
-}
-
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

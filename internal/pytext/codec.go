@@ -12,7 +12,6 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/unicode"
-	"math/big"
 )
 
 // The worker's unicode_encoding (COMMANDS.md §2.1 "Worker-side encoding")
@@ -156,7 +155,7 @@ func (c Codec) EncodeValue(v any) (string, error) {
 	case string:
 		return c.Encode(x)
 	}
-	return "", fmt.Errorf("not text: %s", pyTypeName(v))
+	return "", fmt.Errorf("not text: %s", TypeName(v))
 }
 
 // DecodeText is the decoded form of bytes the codec produced, with
@@ -180,23 +179,3 @@ func (e *EncodeError) Error() string {
 
 // Name is the encoding's name as configured.
 func (c Codec) Name() string { return c.name }
-
-// pyTypeName names v's type as Python would for the values a master sends,
-// for messages the master shows.
-func pyTypeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "NoneType"
-	case bool:
-		return "bool"
-	case int, int64, *big.Int:
-		return "int"
-	case float64:
-		return "float"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "dict"
-	}
-	return "object"
-}

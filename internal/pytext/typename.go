@@ -1,15 +1,16 @@
-package command
+package pytext
 
 import (
 	"math/big"
 	"reflect"
 )
 
-// pyTypeName names the type of an argument value as Python would, for the
-// errors the master shows: "dict", not "map[string]interface {}". A value
-// of another type (a transfer's remote object) is named by its Go type's
-// bare name.
-func pyTypeName(v any) string {
+// TypeName names the type of a protocol-neutral value (what either
+// protocol's adapter hands the commands) as Python would, for the errors
+// the master shows: "dict", not "map[string]interface {}". A value of
+// another type (a transfer's remote object) is named by its Go type's bare
+// name.
+func TypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "NoneType"
