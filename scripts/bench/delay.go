@@ -21,8 +21,10 @@ type delayProxy struct {
 	delay  atomic.Int64 // nanoseconds
 
 	// What passed, for the table: bytes each way and the update calls
-	// among the worker's messages.
+	// among the worker's messages (counted over PB only: a msgpack
+	// worker's WebSocket frames are masked, so the proxy cannot read them).
 	up, down, updates atomic.Int64
+	countCalls        bool
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -54,12 +56,14 @@ func countUpdates(n *atomic.Int64, tail, data []byte) []byte {
 // otherwise cost the machine the workers share.
 var chunkPool = sync.Pool{New: func() any { return new([proxyChunk]byte) }}
 
-func startDelayProxy(target string) (*delayProxy, error) {
+// startDelayProxy starts a proxy to target; countCalls counts PB's update
+// calls among what the worker sends.
+func startDelayProxy(target string, countCalls bool) (*delayProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &delayProxy{ln: ln, target: target, conns: make(map[net.Conn]struct{})}
+	p := &delayProxy{ln: ln, target: target, countCalls: countCalls, conns: make(map[net.Conn]struct{})}
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -139,7 +143,9 @@ func (p *delayProxy) forward(dst, src net.Conn, fromWorker bool) {
 			n, err := src.Read(buf)
 			if fromWorker {
 				p.up.Add(int64(n))
-				tail = countUpdates(&p.updates, tail, buf[:n])
+				if p.countCalls {
+					tail = countUpdates(&p.updates, tail, buf[:n])
+				}
 			} else {
 				p.down.Add(int64(n))
 			}

@@ -37,8 +37,15 @@ type scenario struct {
 	// bytes is how much the build moves, for MiB/s; 0 for none.
 	bytes int64
 	// zeroDelayOnly runs the build at D = 0 only (the 1 GiB download, a
-	// memory figure that the Python worker needs minutes for when delayed).
+	// memory figure that the Python worker needs minutes for when delayed;
+	// the msgpack builds).
 	zeroDelayOnly bool
+	// once runs the build once per worker, whatever -runs says (the 1 GiB
+	// download: a memory figure, and a long build).
+	once bool
+	// protocol is that of the workers the build runs on; "" for a setup
+	// build, which runs on every worker.
+	protocol string
 	// steps is the Python source of the factory's steps, with
 	// workerPlaceholder for the worker's name (to keep the workers' files
 	// apart on the master).
@@ -49,6 +56,12 @@ type scenario struct {
 }
 
 func (s scenario) builder(w *worker) string { return s.key + "-" + w.name }
+
+// runsOn says whether the build is one of w's.
+func (s scenario) runsOn(w *worker) bool { return s.protocol == "" || s.protocol == w.protocol }
+
+// msgpackProtocol is the name of Buildbot's second worker protocol.
+const msgpackProtocol = "msgpack_experimental_v7"
 
 // benchSizes are the sizes the builds use.
 type benchSizes struct {
@@ -130,6 +143,7 @@ func benchScenarios(dir string, sz benchSizes) []scenario {
 			title:         fmt.Sprintf("FileDownload, %d MiB", sz.bigBytes>>20),
 			bytes:         sz.bigBytes,
 			zeroDelayOnly: true,
+			once:          true,
 			steps: fmt.Sprintf(`f.addStep(steps.FileDownload(mastersrc=os.path.join(BENCH_DIR, %s), workerdest=%s))`,
 				mastertest.PyString(bigDownloadSource), mastertest.PyString(bigDownloadedFile)),
 			verify: func(_ context.Context, _ *mastertest.Master, w *worker, _ int) error {
@@ -139,6 +153,23 @@ func benchScenarios(dir string, sz benchSizes) []scenario {
 				return err
 			},
 		})
+	}
+	for i := range list {
+		if !list[i].setup {
+			list[i].protocol = "pb"
+		}
+	}
+	// Over msgpack, at D = 0: the log and the upload. No download: the
+	// 3.7 master's update_read_file discards the data it reads, so every
+	// download arrives empty, on either worker.
+	for _, s := range list {
+		if s.key == "log" || s.key == "upload" {
+			s.key = "msgpack-" + s.key
+			s.title += " [msgpack]"
+			s.protocol = msgpackProtocol
+			s.zeroDelayOnly = true
+			list = append(list, s)
+		}
 	}
 	return list
 }
@@ -168,6 +199,9 @@ func masterConfig(dir string, workers []*worker, scenarios []scenario) (string, 
 	var names []string
 	for _, s := range scenarios {
 		for _, w := range workers {
+			if !s.runsOn(w) {
+				continue
+			}
 			name := s.builder(w)
 			names = append(names, name)
 			fmt.Fprintf(&b, "\nf = util.BuildFactory()\n%s\n", strings.ReplaceAll(s.steps, workerPlaceholder, w.name))

@@ -16,7 +16,7 @@ type row struct {
 	peakRSS          int64
 	peakSinceStart   bool // the peak could not be reset before the build
 	// on the wire during the build: bytes to and from the master, and the
-	// worker's update calls
+	// worker's update calls (-1: not counted)
 	up, down, updates int64
 }
 
@@ -31,8 +31,12 @@ func printTable(out io.Writer, rows []row, a, b string) {
 		if r.peakSinceStart {
 			mark, sinceStart = "*", true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s\t%.3f\t%.1f%s\t%.2f\t%.2f\t%d\t\n", r.scenario, r.worker, r.wall.Seconds(), rate(r), r.cpu.Seconds(), mib(r.peakRSS), mark,
-			mib(r.up), mib(r.down), r.updates)
+		calls := "-"
+		if r.updates >= 0 {
+			calls = fmt.Sprint(r.updates)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s\t%.3f\t%.1f%s\t%.2f\t%.2f\t%s\t\n", r.scenario, r.worker, r.wall.Seconds(), rate(r), r.cpu.Seconds(), mib(r.peakRSS), mark,
+			mib(r.up), mib(r.down), calls)
 		if i > 0 && rows[i-1].scenario == r.scenario && rows[i-1].worker == a && r.worker == b {
 			p := rows[i-1]
 			fmt.Fprintf(tw, "\t%s / %s\t%s\t\t%s\t%s\t\t\t\t\n", b, a,
@@ -58,7 +62,7 @@ func printIdle(out io.Writer, workers []*worker, start, end []int64) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "idle RSS MiB\tworker\tconnected, before any build\tafter every build\t")
 	for i, w := range workers {
-		fmt.Fprintf(tw, "\t%s\t%s\t%s\t\n", w.label, mibOrDash(start[i]), mibOrDash(end[i]))
+		fmt.Fprintf(tw, "\t%s\t%s\t%s\t\n", w.title(), mibOrDash(start[i]), mibOrDash(end[i]))
 	}
 	tw.Flush()
 }

@@ -19,20 +19,23 @@ type worker struct {
 	name     string // the worker's name on the master
 	program  string // buildslave or buildbot-worker
 	password string
-	dir      string // its basedir
+	dir      string      // its basedir
+	protocol string      // "pb" or msgpackProtocol
+	proxy    *delayProxy // the one it reaches the master through
 
 	proc *mastertest.WorkerProcess
 	pid  int // the process doing the work
 }
 
-// start creates the worker in its dir, pointed at masterAddr, starts it in the foreground and waits
-// for it to connect. The process measured is the one started: both
+// start creates the worker in its dir, pointed at its proxy, starts it in
+// the foreground and waits for it to connect. The process measured is the one started: both
 // `buildslave start --nodaemon` and `buildbot-worker start --nodaemon`
 // run the worker in-process (the latter runs twistd as a function), which
 // the pid file the worker writes confirms.
-func (w *worker) start(ctx context.Context, m *mastertest.Master, masterAddr string) error {
+func (w *worker) start(ctx context.Context, m *mastertest.Master) error {
 	p, err := mastertest.StartWorker(ctx, m, mastertest.WorkerConfig{
-		Program: w.program, Dir: w.dir, Name: w.name, Password: w.password, MasterAddr: masterAddr,
+		Program: w.program, Dir: w.dir, Name: w.name, Password: w.password,
+		MasterAddr: w.proxy.Addr(), Protocol: w.protocol,
 	})
 	if err != nil {
 		return err
@@ -47,6 +50,15 @@ func (w *worker) start(ctx context.Context, m *mastertest.Master, masterAddr str
 		return fmt.Errorf("%s: started process %d, but twistd.pid says %d: measuring the wrong process", w.label, w.pid, pid)
 	}
 	return nil
+}
+
+// title is the worker's name for people: its label, and its protocol if
+// not PB.
+func (w *worker) title() string {
+	if w.protocol == "pb" {
+		return w.label
+	}
+	return w.label + " (" + w.protocol + ")"
 }
 
 func (w *worker) stop(out io.Writer) {
