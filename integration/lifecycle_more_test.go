@@ -118,8 +118,13 @@ type silencer struct {
 	l        net.Listener
 	upstream string
 
-	mu       sync.Mutex
-	pairs    []*proxyPair
+	mu    sync.Mutex
+	pairs []*proxyPair
+	// silenced keeps the worker's side of silenced connections reachable:
+	// a socket nobody refers to is closed by its finalizer at the next
+	// garbage collection, and the worker would hear an EOF instead of
+	// silence.
+	silenced []*proxyPair
 	accepted []time.Time
 }
 
@@ -138,7 +143,7 @@ func newSilencer(t *testing.T, upstream string) *silencer {
 		l.Close()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		for _, p := range s.pairs {
+		for _, p := range append(s.pairs, s.silenced...) {
 			p.down.Close()
 			p.up.Close()
 		}
@@ -188,6 +193,7 @@ func (s *silencer) silence() {
 		close(p.silent)
 		p.up.Close()
 	}
+	s.silenced = append(s.silenced, s.pairs...)
 	s.pairs = nil
 }
 
