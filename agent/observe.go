@@ -92,8 +92,12 @@ func observeCommand(obs Observer, builder, id, name string, args command.Args, s
 	oc := &observedCommand{obs: obs, info: CommandInfo{Builder: builder, ID: id, Name: name}}
 	for k, v := range args {
 		switch x := v.(type) {
+		case command.PipelinedWriter:
+			args[k] = &countingPipelinedWriter{countingWriter{FileWriter: x, obs: obs}, x}
 		case command.FileWriter:
 			args[k] = &countingWriter{FileWriter: x, obs: obs}
+		case command.PipelinedReader:
+			args[k] = &countingPipelinedReader{countingReader{FileReader: x, obs: obs}, x}
 		case command.FileReader:
 			args[k] = &countingReader{FileReader: x, obs: obs}
 		}
@@ -190,6 +194,73 @@ func (r *countingReader) Read(ctx context.Context, n int) ([]byte, error) {
 		r.obs.Transferred(false, len(data))
 	}
 	return data, err
+}
+
+// The pipelined kinds keep the interfaces that make a transfer keep
+// calls in flight: a plain wrapper would hide them, and every block
+// would wait a round trip again.
+
+type countingPipelinedWriter struct {
+	countingWriter
+	pw command.PipelinedWriter
+}
+
+func (w *countingPipelinedWriter) StartWrite(data []byte) (func(context.Context) error, error) {
+	n := len(data)
+	wait, err := w.pw.StartWrite(data)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		err := wait(ctx)
+		if err == nil {
+			w.obs.Transferred(true, n)
+		}
+		return err
+	}, nil
+}
+
+func (w *countingPipelinedWriter) StartUtime(atime, mtime float64) (func(context.Context) error, error) {
+	return w.pw.StartUtime(atime, mtime)
+}
+
+func (w *countingPipelinedWriter) StartClose() (func(context.Context) error, error) {
+	return w.pw.StartClose()
+}
+
+func (w *countingPipelinedWriter) StartUnpack() (func(context.Context) error, error) {
+	return w.pw.StartUnpack()
+}
+
+type countingPipelinedReader struct {
+	countingReader
+	pr command.PipelinedReader
+}
+
+func (r *countingPipelinedReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
+	wait, err := r.pr.StartRead(n)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([]byte, error) {
+		data, err := wait(ctx)
+		if len(data) > 0 {
+			r.obs.Transferred(false, len(data))
+		}
+		return data, err
+	}, nil
+}
+
+func (r *countingPipelinedReader) StartClose() (func(context.Context) error, error) {
+	return r.pr.StartClose()
+}
+
+// Recycle passes a block back to a reader that reuses blocks and drops it
+// otherwise.
+func (r *countingPipelinedReader) Recycle(block []byte) {
+	if br, ok := r.pr.(command.BlockRecycler); ok {
+		br.Recycle(block)
+	}
 }
 
 // Observers makes one Observer of several, called in order; nil ones are

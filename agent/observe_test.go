@@ -215,3 +215,72 @@ func TestConnectRoundTriesEachMasterInOrder(t *testing.T) {
 		t.Errorf("the next round did not start at the first master: %+v", obs.states)
 	}
 }
+
+type pipelinedNullWriter struct{ nullWriter }
+
+func ready(context.Context) error { return nil }
+
+func (pipelinedNullWriter) StartWrite([]byte) (func(context.Context) error, error) {
+	return ready, nil
+}
+func (pipelinedNullWriter) StartUtime(float64, float64) (func(context.Context) error, error) {
+	return ready, nil
+}
+func (pipelinedNullWriter) StartClose() (func(context.Context) error, error)  { return ready, nil }
+func (pipelinedNullWriter) StartUnpack() (func(context.Context) error, error) { return ready, nil }
+
+type pipelinedFixedReader struct {
+	fixedReader
+	recycled int
+}
+
+func (r *pipelinedFixedReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
+	data, err := r.Read(context.Background(), n)
+	return func(context.Context) ([]byte, error) { return data, err }, nil
+}
+func (r *pipelinedFixedReader) StartClose() (func(context.Context) error, error) { return ready, nil }
+func (r *pipelinedFixedReader) Recycle([]byte)                                   { r.recycled++ }
+
+// Observing a transfer must not hide what lets it keep calls in flight:
+// behind a plain wrapper every block waited a round trip again.
+func TestObservedTransfersStayPipelined(t *testing.T) {
+	ctx := context.Background()
+	obs := &recordingObserver{}
+	reader := &pipelinedFixedReader{fixedReader: fixedReader{left: 10}}
+	args := command.Args{"writer": pipelinedNullWriter{}, "reader": reader}
+	observeCommand(obs, "b1", "1", "uploadFile", args, nullSink{})
+	pw, ok := args["writer"].(command.PipelinedWriter)
+	if !ok {
+		t.Fatalf("the observed writer %T is not a PipelinedWriter", args["writer"])
+	}
+	pr, ok := args["reader"].(command.PipelinedReader)
+	if !ok {
+		t.Fatalf("the observed reader %T is not a PipelinedReader", args["reader"])
+	}
+	br, ok := args["reader"].(command.BlockRecycler)
+	if !ok {
+		t.Fatalf("the observed reader %T is not a BlockRecycler", args["reader"])
+	}
+	wait, err := pw.StartWrite(make([]byte, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.up != 0 {
+		t.Errorf("a write counted before its answer: up %d", obs.up)
+	}
+	if err := wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	read, err := pr.StartRead(64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br.Recycle(block)
+	if obs.up != 100 || obs.down != 10 || reader.recycled != 1 {
+		t.Errorf("up %d, down %d, recycled %d; want 100, 10, 1", obs.up, obs.down, reader.recycled)
+	}
+}
