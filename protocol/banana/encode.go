@@ -22,15 +22,44 @@ func Encode(v any, vocab bool) ([]byte, error) {
 // integers whose magnitude exceeds 2^448-1; it also refuses lists nested
 // deeper than MaxDepth. On error it returns dst with its original length.
 func Append(dst []byte, v any, vocab bool) ([]byte, error) {
-	out, err := appendValue(dst, v, vocab, 0)
+	out, err := appendValue(dst, v, &encoder{vocab: vocab}, 0)
 	if err != nil {
 		return dst, err
 	}
 	return out, nil
 }
 
+// AppendBuffers encodes v as Append does, except that byte strings
+// ([]byte) of at least min bytes (and longer than any vocabulary word)
+// are not copied: it appends the encoding of v to bufs, as buffers to be
+// written in order (net.Buffers writes them with one writev), in which
+// those strings are v's own slices and the rest lies in the returned
+// dst, after the bytes dst held already (which bufs leave out). The
+// caller must not change those strings until bufs are written. On error
+// it returns dst and bufs with their original lengths.
+func AppendBuffers(dst []byte, bufs [][]byte, v any, vocab bool, min int) ([]byte, [][]byte, error) {
+	e := &encoder{vocab: vocab, min: max(min, 1), bufs: bufs, start: len(dst)}
+	out, err := appendValue(dst, v, e, 0)
+	if err != nil {
+		return dst, bufs, err
+	}
+	if len(out) > e.start || len(e.bufs) == len(bufs) {
+		e.bufs = append(e.bufs, out[e.start:])
+	}
+	return out, e.bufs, nil
+}
+
+// encoder is the state of one encoding: the dialect, and for
+// AppendBuffers the strings left uncopied.
+type encoder struct {
+	vocab bool
+	min   int // 0: copy every string
+	bufs  [][]byte
+	start int // of the encoding not yet in bufs
+}
+
 // appendValue encodes v, which sits inside depth enclosing lists.
-func appendValue(dst []byte, v any, vocab bool, depth int) ([]byte, error) {
+func appendValue(dst []byte, v any, e *encoder, depth int) ([]byte, error) {
 	switch x := v.(type) {
 	case int:
 		return appendInt(dst, int64(x)), nil
@@ -60,16 +89,19 @@ func appendValue(dst []byte, v any, vocab bool, depth int) ([]byte, error) {
 	case float64:
 		return appendFloat(dst, x), nil
 	case []byte:
-		return appendString(dst, x, vocab)
+		if e.min > 0 && len(x) >= e.min && len(x) > longestWord && len(x) <= SizeLimit {
+			return e.appendUncopied(dst, x), nil
+		}
+		return appendString(dst, x, e.vocab)
 	case string:
-		return appendString(dst, x, vocab)
+		return appendString(dst, x, e.vocab)
 	case []any:
-		return appendList(dst, x, vocab, depth+1)
+		return appendList(dst, x, e, depth+1)
 	}
 	return dst, fmt.Errorf("%w: %T", ErrUnsupported, v)
 }
 
-func appendList(dst []byte, l []any, vocab bool, depth int) ([]byte, error) {
+func appendList(dst []byte, l []any, e *encoder, depth int) ([]byte, error) {
 	if depth > MaxDepth {
 		return dst, fmt.Errorf("%w (%d)", ErrTooDeep, MaxDepth)
 	}
@@ -80,11 +112,23 @@ func appendList(dst []byte, l []any, vocab bool, depth int) ([]byte, error) {
 	dst = append(dst, typeList)
 	for i, item := range l {
 		var err error
-		if dst, err = appendValue(dst, item, vocab, depth); err != nil {
+		if dst, err = appendValue(dst, item, e, depth); err != nil {
 			return dst, fmt.Errorf("list element %d: %w", i, err)
 		}
 	}
 	return dst, nil
+}
+
+// appendUncopied writes the prefix of the long string s and leaves s
+// itself to the buffers. No vocabulary word is that long.
+func (e *encoder) appendUncopied(dst []byte, s []byte) []byte {
+	dst = appendPrefix(dst, uint64(len(s)))
+	dst = append(dst, typeString)
+	// A later append may move dst; the slice taken here keeps the bytes
+	// already written where they are.
+	e.bufs = append(e.bufs, dst[e.start:len(dst):len(dst)], s)
+	e.start = len(dst)
+	return dst
 }
 
 // appendString takes both string and []byte so that neither needs

@@ -212,6 +212,48 @@ func TestAppendAppends(t *testing.T) {
 	}
 }
 
+// AppendBuffers writes what Append writes, with the long byte strings
+// left where they were: the buffers alias them, and only the short
+// strings, the prefixes and the rest are copied.
+func TestAppendBuffersLeavesLongStringsUncopied(t *testing.T) {
+	long := bytes.Repeat([]byte{'x'}, 200)
+	short := []byte("tuple")
+	v := []any{[]byte("message"), int64(7), short, long, []any{long, int64(-1)}, long}
+	want, err := Encode(v, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, bufs, err := AppendBuffers(make([]byte, 0, 4), nil, v, true, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bytes.Join(bufs, nil); !bytes.Equal(got, want) {
+		t.Fatalf("buffers % x, want % x", got, want)
+	}
+	aliased := 0
+	for _, b := range bufs {
+		if len(b) > 0 && &b[0] == &long[0] {
+			aliased++
+		}
+	}
+	if aliased != 3 || len(bufs) != 6 {
+		t.Errorf("%d buffers, %d of them the long string; want 6 and 3", len(bufs), aliased)
+	}
+	if len(dst) != len(want)-3*len(long) {
+		t.Errorf("dst holds %d bytes, want %d: a long string was copied", len(dst), len(want)-3*len(long))
+	}
+	// Below the threshold everything is copied into one buffer, appended
+	// to those given.
+	_, bufs, err = AppendBuffers(nil, [][]byte{[]byte("kept")}, v, true, 1000)
+	if err != nil || len(bufs) != 2 || string(bufs[0]) != "kept" || !bytes.Equal(bufs[1], want) {
+		t.Errorf("threshold above every string: %d buffers, %v", len(bufs), err)
+	}
+	// Errors leave dst as it was.
+	if dst, bufs, err := AppendBuffers([]byte{1}, nil, []any{long, struct{}{}}, true, 100); err == nil || len(dst) != 1 || bufs != nil {
+		t.Errorf("unsupported value: %d bytes, %d buffers, %v", len(dst), len(bufs), err)
+	}
+}
+
 func TestVocabularyTable(t *testing.T) {
 	const words = 31
 	if len(vocabulary) != words+1 {

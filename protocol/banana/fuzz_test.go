@@ -72,4 +72,9 @@ func checkRoundTrip(t *testing.T, v any, vocab bool) {
 	if err != nil || !bytes.Equal(enc, enc2) {
 		t.Fatalf("encoding is not stable: % x then % x (%v)", enc, enc2, err)
 	}
+	// Leaving every byte string uncopied changes no byte either.
+	_, bufs, err := AppendBuffers([]byte("old"), nil, v, vocab, 1)
+	if joined := bytes.Join(bufs, nil); err != nil || !bytes.Equal(joined, enc) {
+		t.Fatalf("AppendBuffers gives % x (%v), Encode % x", joined, err, enc)
+	}
 }

@@ -36,6 +36,11 @@ type Broker struct {
 
 	writeMu sync.Mutex
 	wbuf    []byte
+	// vectored says whether conn writes net.Buffers with one writev (a
+	// TCP or Unix socket; TLS would make a record of each); bufs is the
+	// reused slice of them.
+	vectored bool
+	bufs     [][]byte
 
 	mu       sync.Mutex
 	nextReq  int64
@@ -96,6 +101,10 @@ func Open(ctx context.Context, conn net.Conn, logger *slog.Logger) (*Broker, err
 		byObject: make(map[Object]int64),
 		queue:    newCallQueue(),
 		done:     make(chan struct{}),
+	}
+	switch conn.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		b.vectored = true
 	}
 	if err := b.negotiate(ctx); err != nil {
 		conn.Close()
@@ -199,10 +208,23 @@ func (b *Broker) shutdown(why error) {
 	}
 }
 
+// uncopiedString is the size from which a byte string of ours (a
+// transfer's block) goes to the socket straight from the caller's memory,
+// beside the rest of its message in one writev, instead of being copied
+// into the encoding buffer first.
+const uncopiedString = 16 << 10
+
 func (b *Broker) writeExpr(expr any, vocab bool) error {
 	b.writeMu.Lock()
 	defer b.writeMu.Unlock()
-	buf, err := banana.Append(b.wbuf[:0], expr, vocab)
+	var buf []byte
+	var bufs [][]byte
+	var err error
+	if b.vectored {
+		buf, bufs, err = banana.AppendBuffers(b.wbuf[:0], b.bufs[:0], expr, vocab, uncopiedString)
+	} else {
+		buf, err = banana.Append(b.wbuf[:0], expr, vocab)
+	}
 	if err != nil {
 		return fmt.Errorf("pb: encoding: %w", err)
 	}
@@ -211,7 +233,15 @@ func (b *Broker) writeExpr(expr any, vocab bool) error {
 		// Keep the next small message from pinning one huge buffer.
 		b.wbuf = nil
 	}
-	if _, err := b.conn.Write(buf); err != nil {
+	if len(bufs) > 1 {
+		b.bufs = bufs
+		v := net.Buffers(bufs) // WriteTo consumes its slice; b.bufs stays
+		_, err = v.WriteTo(b.conn)
+		clear(bufs) // the blocks are the caller's again
+	} else {
+		_, err = b.conn.Write(buf)
+	}
+	if err != nil {
 		b.shutdown(err)
 		return fmt.Errorf("pb: writing: %w", err)
 	}

@@ -387,3 +387,45 @@ func TestCallsInFlightMatchAnswersByRequestID(t *testing.T) {
 		}
 	}
 }
+
+// Long byte strings go out straight from the caller's buffer, beside the
+// rest of their message: the peer reads every message whole and in order,
+// and the caller may reuse its buffer as soon as Start returns.
+func TestLongBytesArgumentsArriveWhole(t *testing.T) {
+	m, conn := startPair(t)
+	b := openClient(t, m, conn)
+	if !b.vectored {
+		t.Fatal("a TCP connection does not take the vectored path")
+	}
+	ref := &RemoteReference{b: b, luid: 5}
+	block := make([]byte, 3*uncopiedString)
+	const n = 3
+	for i := range n {
+		for j := range block {
+			block[j] = byte(i + j)
+		}
+		if _, err := ref.Start("write", block); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ref.Start("note", int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clear(block)
+	for i := range n {
+		msg := m.recvMsg()
+		args := msg[5].(jelly.Tuple)
+		got, ok := args[0].([]byte)
+		if string(msg[3].([]byte)) != "write" || !ok || len(got) != len(block) {
+			t.Fatalf("message %d: %s with %d bytes", i, msg[3], len(got))
+		}
+		for j, c := range got {
+			if c != byte(i+j) {
+				t.Fatalf("write %d: byte %d is %d, want %d", i, j, c, byte(i+j))
+			}
+		}
+		if msg := m.recvMsg(); string(msg[3].([]byte)) != "note" || msg[5].(jelly.Tuple)[0] != int64(i) {
+			t.Fatalf("after write %d: %v", i, msg[3])
+		}
+	}
+}
