@@ -35,8 +35,10 @@ func Append(dst []byte, v any, vocab bool) ([]byte, error) {
 // written in order (net.Buffers writes them with one writev), in which
 // those strings are v's own slices and the rest lies in the returned
 // dst, after the bytes dst held already (which bufs leave out). The
-// caller must not change those strings until bufs are written. On error
-// it returns dst and bufs with their original lengths.
+// caller must not change those strings until bufs are written. An
+// External value stands for a byte string whose contents the caller
+// writes itself: bufs holds a nil buffer in their place. On error it
+// returns dst and bufs with their original lengths.
 func AppendBuffers(dst []byte, bufs [][]byte, v any, vocab bool, min int) ([]byte, [][]byte, error) {
 	e := &encoder{vocab: vocab, min: max(min, 1), bufs: bufs, start: len(dst)}
 	out, err := appendValue(dst, v, e, 0)
@@ -48,6 +50,11 @@ func AppendBuffers(dst []byte, bufs [][]byte, v any, vocab bool, min int) ([]byt
 	}
 	return out, e.bufs, nil
 }
+
+// External is the length of a byte string that AppendBuffers leaves for
+// its caller to write (from a file, say): it writes only the string's
+// prefix. Append refuses it.
+type External int
 
 // encoder is the state of one encoding: the dialect, and for
 // AppendBuffers the strings left uncopied.
@@ -95,6 +102,17 @@ func appendValue(dst []byte, v any, e *encoder, depth int) ([]byte, error) {
 		return appendString(dst, x, e.vocab)
 	case string:
 		return appendString(dst, x, e.vocab)
+	case External:
+		if e.min == 0 {
+			return dst, fmt.Errorf("%w: External outside AppendBuffers", ErrUnsupported)
+		}
+		if x < 0 || x > SizeLimit {
+			return dst, fmt.Errorf("%w: string of %d bytes", ErrTooLong, x)
+		}
+		dst = appendPrefix(dst, uint64(x))
+		dst = append(dst, typeString)
+		e.cut(dst, nil)
+		return dst, nil
 	case []any:
 		return appendList(dst, x, e, depth+1)
 	}
@@ -124,11 +142,16 @@ func appendList(dst []byte, l []any, e *encoder, depth int) ([]byte, error) {
 func (e *encoder) appendUncopied(dst []byte, s []byte) []byte {
 	dst = appendPrefix(dst, uint64(len(s)))
 	dst = append(dst, typeString)
+	e.cut(dst, s)
+	return dst
+}
+
+// cut ends the buffer of the encoding so far and adds s after it.
+func (e *encoder) cut(dst, s []byte) {
 	// A later append may move dst; the slice taken here keeps the bytes
 	// already written where they are.
 	e.bufs = append(e.bufs, dst[e.start:len(dst):len(dst)], s)
 	e.start = len(dst)
-	return dst
 }
 
 // appendString takes both string and []byte so that neither needs

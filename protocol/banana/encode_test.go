@@ -254,6 +254,29 @@ func TestAppendBuffersLeavesLongStringsUncopied(t *testing.T) {
 	}
 }
 
+// An External string is its prefix in the encoding and a nil buffer where
+// its bytes go.
+func TestAppendBuffersExternal(t *testing.T) {
+	body := bytes.Repeat([]byte{'y'}, 300)
+	want, err := Encode([]any{[]byte("tuple"), body, int64(2)}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, bufs, err := AppendBuffers(nil, nil, []any{[]byte("tuple"), External(len(body)), int64(2)}, true, 1<<20)
+	if err != nil || len(bufs) != 3 || bufs[1] != nil {
+		t.Fatalf("%d buffers (%v), want head, nil, tail", len(bufs), err)
+	}
+	if got := bytes.Join([][]byte{bufs[0], body, bufs[2]}, nil); !bytes.Equal(got, want) {
+		t.Fatalf("with the body in place: % x, want % x", got, want)
+	}
+	if _, err := Encode(External(1), true); err == nil {
+		t.Error("Encode accepted an External")
+	}
+	if _, _, err := AppendBuffers(nil, nil, External(SizeLimit+1), true, 1); err == nil {
+		t.Error("an External above SizeLimit was accepted")
+	}
+}
+
 func TestVocabularyTable(t *testing.T) {
 	const words = 31
 	if len(vocabulary) != words+1 {

@@ -41,6 +41,10 @@ type Broker struct {
 	// reused slice of them.
 	vectored bool
 	bufs     [][]byte
+	// fileMu guards fileBuf, the block StartFile reads a file into when
+	// the connection cannot take it from the file (TLS).
+	fileMu  sync.Mutex
+	fileBuf []byte
 
 	mu       sync.Mutex
 	nextReq  int64
@@ -599,26 +603,37 @@ func (b *Broker) start(objectID any, method string, args []any, kwargs *jelly.Di
 	if err != nil {
 		return nil, fmt.Errorf("pb: encoding the keyword arguments of %s: %w", method, err)
 	}
-	ch := make(chan result, 1)
-	b.mu.Lock()
-	if b.err != nil {
-		err := b.err
-		b.mu.Unlock()
-		return nil, fmt.Errorf("%w: %w", ErrConnectionLost, err)
+	ch, reqID, err := b.addPending()
+	if err != nil {
+		return nil, err
 	}
-	b.nextReq++
-	reqID := b.nextReq
-	b.pending[reqID] = ch
-	b.mu.Unlock()
-
 	msg := []any{[]byte("message"), reqID, objectID, []byte(method), int64(1), wireArgs, wireKw}
 	if err := b.send(msg); err != nil {
-		b.mu.Lock()
-		delete(b.pending, reqID)
-		b.mu.Unlock()
+		b.dropPending(reqID)
 		return nil, err
 	}
 	return ch, nil
+}
+
+// addPending registers a new call and returns its request id and the
+// channel its result will arrive on.
+func (b *Broker) addPending() (chan result, int64, error) {
+	ch := make(chan result, 1)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", ErrConnectionLost, b.err)
+	}
+	b.nextReq++
+	b.pending[b.nextReq] = ch
+	return ch, b.nextReq, nil
+}
+
+// dropPending forgets a call that could not be sent.
+func (b *Broker) dropPending(reqID int64) {
+	b.mu.Lock()
+	delete(b.pending, reqID)
+	b.mu.Unlock()
 }
 
 // Root calls a method of the server's root object.
