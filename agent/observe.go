@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -92,6 +93,8 @@ func observeCommand(obs Observer, builder, id, name string, args command.Args, s
 	oc := &observedCommand{obs: obs, info: CommandInfo{Builder: builder, ID: id, Name: name}}
 	for k, v := range args {
 		switch x := v.(type) {
+		case command.FileBlockWriter:
+			args[k] = &countingFileBlockWriter{countingPipelinedWriter{countingWriter{FileWriter: x, obs: obs}, x}, x}
 		case command.PipelinedWriter:
 			args[k] = &countingPipelinedWriter{countingWriter{FileWriter: x, obs: obs}, x}
 		case command.FileWriter:
@@ -230,6 +233,25 @@ func (w *countingPipelinedWriter) StartClose() (func(context.Context) error, err
 
 func (w *countingPipelinedWriter) StartUnpack() (func(context.Context) error, error) {
 	return w.pw.StartUnpack()
+}
+
+type countingFileBlockWriter struct {
+	countingPipelinedWriter
+	fw command.FileBlockWriter
+}
+
+func (w *countingFileBlockWriter) StartWriteFile(f *os.File, n int) (int, func(context.Context) error, error) {
+	k, wait, err := w.fw.StartWriteFile(f, n)
+	if wait == nil {
+		return k, nil, err
+	}
+	return k, func(ctx context.Context) error {
+		err := wait(ctx)
+		if err == nil {
+			w.obs.Transferred(true, k)
+		}
+		return err
+	}, err
 }
 
 type countingPipelinedReader struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -282,5 +283,31 @@ func TestObservedTransfersStayPipelined(t *testing.T) {
 	br.Recycle(block)
 	if obs.up != 100 || obs.down != 10 || reader.recycled != 1 {
 		t.Errorf("up %d, down %d, recycled %d; want 100, 10, 1", obs.up, obs.down, reader.recycled)
+	}
+}
+
+type fileNullWriter struct{ pipelinedNullWriter }
+
+func (fileNullWriter) StartWriteFile(_ *os.File, n int) (int, func(context.Context) error, error) {
+	return n, ready, nil
+}
+
+func TestObservedFileBlockWriterStaysOne(t *testing.T) {
+	obs := &recordingObserver{}
+	args := command.Args{"writer": fileNullWriter{}, "plain": pipelinedNullWriter{}}
+	observeCommand(obs, "b1", "1", "uploadFile", args, nullSink{})
+	if _, ok := args["plain"].(command.FileBlockWriter); ok {
+		t.Error("a writer that cannot send from a file claims it can once observed")
+	}
+	fw, ok := args["writer"].(command.FileBlockWriter)
+	if !ok {
+		t.Fatalf("the observed writer %T is not a FileBlockWriter", args["writer"])
+	}
+	k, wait, err := fw.StartWriteFile(nil, 42)
+	if err != nil || k != 42 {
+		t.Fatal(k, err)
+	}
+	if err := wait(context.Background()); err != nil || obs.up != 42 {
+		t.Errorf("up %d (%v), want 42", obs.up, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/buildslave/buildslave/agent/command"
 	"github.com/buildslave/buildslave/protocol/jelly"
@@ -135,6 +136,19 @@ func (w *pbWriter) Write(ctx context.Context, data []byte) error {
 
 func (w *pbWriter) StartWrite(data []byte) (func(context.Context) error, error) {
 	return startCall(w.ref, "write", data)
+}
+
+// StartWriteFile implements command.FileBlockWriter: over TCP the block
+// goes from the file to the socket by sendfile.
+func (w *pbWriter) StartWriteFile(f *os.File, n int) (int, func(context.Context) error, error) {
+	p, k, err := w.ref.StartFile("write", f, n)
+	if p == nil {
+		return k, nil, err
+	}
+	return k, func(ctx context.Context) error {
+		_, err := p.Wait(ctx)
+		return err
+	}, err
 }
 
 func (w *pbWriter) StartUtime(atime, mtime float64) (func(context.Context) error, error) {

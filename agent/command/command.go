@@ -8,6 +8,7 @@ package command
 
 import (
 	"context"
+	"os"
 )
 
 // Args are the arguments of one command as the master sent them, after the
@@ -105,6 +106,20 @@ type PipelinedWriter interface {
 	StartUtime(atime, mtime float64) (func(context.Context) error, error)
 	StartClose() (func(context.Context) error, error)
 	StartUnpack() (func(context.Context) error, error)
+}
+
+// FileBlockWriter is a PipelinedWriter that can send a block straight
+// from a file, without the worker reading it into memory (over PB on TCP,
+// with sendfile): an upload's blocks then cost a copy less each.
+type FileBlockWriter interface {
+	PipelinedWriter
+	// StartWriteFile sends the next bytes of f, at most n, from f's
+	// offset, which it advances, as one write; it returns how many bytes
+	// the write holds and the function that waits for its answer, or 0
+	// and no write at the end of the file. An error with a write means
+	// the write went out damaged (the file shrank or failed meanwhile):
+	// the transfer must fail, and its writer must not be closed.
+	StartWriteFile(f *os.File, n int) (int, func(context.Context) error, error)
 }
 
 // Command is one started command. Run blocks until the command has finished

@@ -3,6 +3,8 @@ package command
 import (
 	"context"
 	"errors"
+	"io"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -312,4 +314,39 @@ func (r *pipeReader) Recycle(block []byte) {
 	for i := range block {
 		block[i] = 0xEE // a download still using the block would write this
 	}
+}
+
+// fileBlockWriter is a FileBlockWriter: it reads each block from the file
+// itself, as sendfile would, and otherwise behaves as pipeWriter.
+type fileBlockWriter struct {
+	pipeWriter
+	fromFile int // blocks sent from the file
+	// damage is the block number (from 1) that StartWriteFile reports
+	// as sent damaged, as when the file shrank meanwhile.
+	damage int
+}
+
+var errDamaged = errors.New("the file shrank while it was being sent")
+
+func (w *fileBlockWriter) StartWriteFile(f *os.File, n int) (int, func(context.Context) error, error) {
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if k == 0 {
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		return 0, nil, err
+	}
+	wait, err := w.StartWrite(buf[:k])
+	if err != nil {
+		return 0, nil, err
+	}
+	w.mu.Lock()
+	w.fromFile++
+	damaged := w.fromFile == w.damage
+	w.mu.Unlock()
+	if damaged {
+		return k, wait, errDamaged
+	}
+	return k, wait, nil
 }

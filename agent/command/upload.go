@@ -157,16 +157,14 @@ func openForUpload(path string, keepstamp bool) (f *os.File, atime, mtime float6
 // whether anything was actually left out.
 func sendBlocks(ctx context.Context, r io.Reader, s *blockSender, blocksize int, b budget, stop *stopper) (truncated bool, err error) {
 	blocksize = s.blockSize(blocksize)
+	if f, ok := r.(*os.File); ok && s.fw != nil {
+		return sendFileBlocks(ctx, f, s, blocksize, b, stop)
+	}
 	buf := make([]byte, blocksize)
 	for !stop.shouldStop() {
 		n := b.next(blocksize)
 		if n == 0 {
-			var one [1]byte
-			k, err := io.ReadFull(r, one[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				return false, fmt.Errorf("reading: %w", err)
-			}
-			return k > 0, nil
+			return moreLeft(r)
 		}
 		k, rerr := io.ReadFull(r, buf[:n])
 		if k > 0 {
@@ -183,4 +181,35 @@ func sendBlocks(ctx context.Context, r io.Reader, s *blockSender, blocksize int,
 		}
 	}
 	return false, nil
+}
+
+// sendFileBlocks is sendBlocks for a file and a writer that sends blocks
+// straight from it: the worker never reads them into memory.
+func sendFileBlocks(ctx context.Context, f *os.File, s *blockSender, blocksize int, b budget, stop *stopper) (truncated bool, err error) {
+	for !stop.shouldStop() {
+		n := b.next(blocksize)
+		if n == 0 {
+			return moreLeft(f)
+		}
+		k, err := s.writeFile(ctx, f, n)
+		if err != nil {
+			return false, fmt.Errorf("sending a block to the master: %w", err)
+		}
+		if k == 0 {
+			return false, nil
+		}
+		b.spend(k)
+	}
+	return false, nil
+}
+
+// moreLeft reads one byte of r, once the budget is spent, to tell whether
+// the budget cut the data short.
+func moreLeft(r io.Reader) (bool, error) {
+	var one [1]byte
+	k, err := io.ReadFull(r, one[:])
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("reading: %w", err)
+	}
+	return k > 0, nil
 }

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"os"
 )
 
 // Over a PipelinedReader or PipelinedWriter a transfer keeps calls in
@@ -71,15 +72,20 @@ func (w *window[T]) pop(ctx context.Context) (T, int, error) {
 // calls go out only once every write is answered (flush): the master
 // serves what it receives in order, and a close behind a refused write
 // would make it keep the partial file as if it were whole.
+//
+// Over a FileBlockWriter, blocks of a file go from the file to the
+// connection without the worker reading them (writeFile).
 type blockSender struct {
 	w   FileWriter
 	pw  PipelinedWriter // nil when w cannot pipeline
+	fw  FileBlockWriter // nil when w cannot send from a file
 	win window[struct{}]
 }
 
 func newBlockSender(w FileWriter) *blockSender {
 	s := &blockSender{w: w, win: window[struct{}]{limit: transferWindow}}
 	s.pw, _ = w.(PipelinedWriter)
+	s.fw, _ = w.(FileBlockWriter)
 	return s
 }
 
@@ -108,6 +114,21 @@ func (s *blockSender) write(ctx context.Context, data []byte) error {
 	}
 	s.win.push(len(data), noValue(wait))
 	return nil
+}
+
+// writeFile sends the next block of f, at most n bytes, as write does,
+// and returns its size: 0 at the end of the file. Only with s.fw set.
+func (s *blockSender) writeFile(ctx context.Context, f *os.File, n int) (int, error) {
+	for !s.win.room(n) {
+		if _, _, err := s.win.pop(ctx); err != nil {
+			return 0, err
+		}
+	}
+	k, wait, err := s.fw.StartWriteFile(f, n)
+	if wait != nil {
+		s.win.push(k, noValue(wait))
+	}
+	return k, err
 }
 
 // flush waits for the answers to every write in flight and returns the

@@ -229,3 +229,65 @@ func TestUploadDirectoryPipelined(t *testing.T) {
 		t.Errorf("%d writes never waited for", w.pending)
 	}
 }
+
+// Over a writer that sends blocks straight from the file, uploads and
+// directory uploads keep their guarantees: the data whole and within the
+// window, maxsize kept, the first refused or damaged write failing the
+// step with no closing call after it.
+func TestUploadFromFileBlocks(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "up.bin")
+	data := randomBytes(3*transferWindow + 777)
+	writeFile(t, path, data)
+
+	w := &fileBlockWriter{}
+	sink := runCommand(t, "uploadFile", uploadArgs(path, w, 16384, nil))
+	wantRC(t, sink, 0)
+	if !bytes.Equal(w.data, data) || w.fromFile != len(w.blocks) {
+		t.Fatalf("uploaded %d bytes in %d blocks, %d from the file; want the %d of the file, every block from it",
+			len(w.data), len(w.blocks), w.fromFile, len(data))
+	}
+	if w.maxBytes > transferWindow || w.pending != 0 {
+		t.Errorf("%d bytes in flight (window %d), %d writes never waited for", w.maxBytes, transferWindow, w.pending)
+	}
+	if got := w.callsWithoutWrites(); !slices.Equal(got, []string{"close"}) {
+		t.Errorf("writer calls %v, want [close]", got)
+	}
+
+	for _, tc := range []struct {
+		maxsize int64
+		rc      int
+	}{{transferBlock + 5, 1}, {int64(len(data)), 0}} {
+		w := &fileBlockWriter{}
+		sink := runCommand(t, "uploadFile", uploadArgs(path, w, 16384, tc.maxsize))
+		wantRC(t, sink, tc.rc)
+		if !bytes.Equal(w.data, data[:tc.maxsize]) {
+			t.Errorf("maxsize %d: uploaded %d bytes", tc.maxsize, len(w.data))
+		}
+	}
+
+	tree := filepath.Join(dir, "tree")
+	writeFile(t, filepath.Join(tree, "big.bin"), randomBytes(3*transferWindow))
+	dw := &fileBlockWriter{}
+	sink = runCommand(t, "uploadDirectory", uploadArgs(tree, dw, 16384, nil))
+	wantRC(t, sink, 0)
+	if got := dw.callsWithoutWrites(); !slices.Equal(got, []string{"unpack"}) || dw.fromFile != len(dw.blocks) || len(dw.data) < 3*transferWindow {
+		t.Errorf("directory: calls %v, %d of %d blocks from the file, %d bytes", got, dw.fromFile, len(dw.blocks), len(dw.data))
+	}
+	for _, name := range []string{"uploadFile", "uploadDirectory"} {
+		src := path
+		if name == "uploadDirectory" {
+			src = tree
+		}
+		for _, w := range []*fileBlockWriter{{pipeWriter: pipeWriter{refuse: 3}}, {damage: 3}} {
+			sink := runCommand(t, name, uploadArgs(src, w, 16384, nil))
+			wantRC(t, sink, 1)
+			if !errors.Is(sink.failure, errMaster) && !errors.Is(sink.failure, errDamaged) {
+				t.Errorf("%s: failure %v, want the write's error", name, sink.failure)
+			}
+			if calls := w.callsWithoutWrites(); len(calls) != 0 {
+				t.Errorf("%s: writer calls %v after a failed write, want none", name, calls)
+			}
+		}
+	}
+}
