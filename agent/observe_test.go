@@ -109,9 +109,9 @@ func TestObservedCommandCountsAndResults(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	args["writer"].(command.FileWriter).Write(ctx, make([]byte, 100))
-	args["reader"].(command.FileReader).Read(ctx, 64)
-	args["reader"].(command.FileReader).Read(ctx, 64)
+	_ = args["writer"].(command.FileWriter).Write(ctx, make([]byte, 100))
+	_, _ = args["reader"].(command.FileReader).Read(ctx, 64)
+	_, _ = args["reader"].(command.FileReader).Read(ctx, 64)
 	oc.finished(plainCommand{}, false)
 	if obs.lines != 4 || obs.up != 100 || obs.down != 10 {
 		t.Errorf("lines %d, up %d, down %d; want 4, 100, 10", obs.lines, obs.up, obs.down)
@@ -137,7 +137,7 @@ func TestObservedCommandCountsAndResults(t *testing.T) {
 		oc, sink := observeCommand(obs, "b1", "1", "shell", command.Args{}, nullSink{})
 		oc.started()
 		if tc.rc != nil {
-			sink.SendUpdates(ctx, []command.Update{{Key: "rc", Value: *tc.rc}})
+			_ = sink.SendUpdates(ctx, []command.Update{{Key: "rc", Value: *tc.rc}})
 		}
 		oc.finished(tc.cmd, tc.lost)
 		if len(obs.finished) != 1 || obs.finished[0].Result != tc.want {
@@ -210,7 +210,7 @@ func TestConnectRoundTriesEachMasterInOrder(t *testing.T) {
 		t.Fatalf("route after the round: %v", w.route)
 	}
 	obs.states = nil
-	w.connectRound(context.Background())
+	_, _ = w.connectRound(context.Background())
 	if len(obs.states) == 0 || obs.states[0].Master != down {
 		t.Errorf("the next round did not start at the first master: %+v", obs.states)
 	}

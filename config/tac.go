@@ -283,9 +283,10 @@ func stripComment(line string) (code string, depth int, err error) {
 		c := line[i]
 		switch {
 		case quote != 0:
-			if c == '\\' {
+			switch c {
+			case '\\':
 				i++
-			} else if c == quote {
+			case quote:
 				quote = 0
 			}
 		case c == '\'' || c == '"':

@@ -162,7 +162,7 @@ func TestDownloadMasterKilledLeavesNoPartialFile(t *testing.T) {
 		if err != nil {
 			return
 		}
-		f.Write(pseudoRandom(sent, 7))
+		_, _ = f.Write(pseudoRandom(sent, 7))
 		<-ctx.Done()
 		f.Close()
 	}()
