@@ -9,14 +9,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/buildslave/buildslave/agent"
 	"github.com/buildslave/buildslave/hostinfo"
@@ -25,29 +26,29 @@ import (
 // Namespace prefixes every metric name.
 const Namespace = "buildslave"
 
-// durationBuckets are the upper bounds of the command duration histogram,
-// in seconds.
-var durationBuckets = []float64{0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 4 * 3600}
-
 // Metrics counts what the worker does and serves it. Create it with New.
 type Metrics struct {
-	basedir           string
+	registry *prometheus.Registry
+
+	connected       prometheus.Gauge
+	connections     prometheus.Counter
+	disconnections  prometheus.Counter
+	reconnects      prometheus.Counter
+	keepaliveRTT    prometheus.Gauge
+	commandsStarted *prometheus.CounterVec
+	commandsDone    *prometheus.CounterVec
+	commandDuration *prometheus.HistogramVec
+	commandsRunning prometheus.Gauge
+	uploaded        prometheus.Counter
+	downloaded      prometheus.Counter
+	outputLines     prometheus.Counter
+	info            *prometheus.GaugeVec
+
 	version, protocol string
 
-	// The hot counters, bumped for every chunk of output or data.
-	uploaded, downloaded, outputLines atomic.Uint64
-
-	mu              sync.Mutex
-	health          health
-	attempts        int // StateConnecting reports seen
-	connections     uint64
-	disconnections  uint64
-	reconnects      uint64
-	keepaliveRTT    float64               // seconds
-	commandsStarted map[string]uint64     // by command name
-	commandsDone    map[[2]string]uint64  // by command name and result
-	commandDuration map[string]*histogram // by command name
-	commandsRunning int
+	mu       sync.Mutex
+	health   health
+	attempts int // StateConnecting reports seen
 }
 
 // health is what /healthz says.
@@ -62,15 +63,42 @@ type health struct {
 // New makes the metrics of one worker run; basedir is where free disk is
 // measured.
 func New(basedir, version, protocol string) *Metrics {
-	return &Metrics{
-		basedir:         basedir,
-		version:         version,
-		protocol:        protocol,
-		health:          health{state: "starting", since: time.Now()},
-		commandsStarted: make(map[string]uint64),
-		commandsDone:    make(map[[2]string]uint64),
-		commandDuration: make(map[string]*histogram),
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		version:  version,
+		protocol: protocol,
+		health:   health{state: "starting", since: time.Now()},
 	}
+	f := func(name, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: Namespace, Name: name, Help: help}
+	}
+	m.connected = prometheus.NewGauge(prometheus.GaugeOpts(f("connected", "1 while the worker is logged in to a master, else 0.")))
+	m.connections = prometheus.NewCounter(prometheus.CounterOpts(f("connections_total", "Logins to a master that succeeded.")))
+	m.disconnections = prometheus.NewCounter(prometheus.CounterOpts(f("disconnections_total", "Connections lost after a successful login.")))
+	m.reconnects = prometheus.NewCounter(prometheus.CounterOpts(f("reconnect_attempts_total", "Connection attempts after the first one (after a failure or a lost connection), one per master tried.")))
+	m.keepaliveRTT = prometheus.NewGauge(prometheus.GaugeOpts(f("keepalive_rtt_seconds", "Round-trip time of the last keepalive the master answered.")))
+	m.commandsStarted = prometheus.NewCounterVec(prometheus.CounterOpts(f("commands_started_total", "Commands the master started, by command name.")), []string{"command"})
+	m.commandsDone = prometheus.NewCounterVec(prometheus.CounterOpts(f("commands_finished_total", "Commands that ended, by command name and result (success, failure, interrupted, exception).")), []string{"command", "result"})
+	m.commandDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: Namespace, Name: "command_duration_seconds", Help: "How long commands ran, by command name.",
+		Buckets: []float64{0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 4 * 3600},
+	}, []string{"command"})
+	m.commandsRunning = prometheus.NewGauge(prometheus.GaugeOpts(f("commands_running", "Commands running now.")))
+	m.uploaded = prometheus.NewCounter(prometheus.CounterOpts(f("uploaded_bytes_total", "File bytes sent to the master by upload commands.")))
+	m.downloaded = prometheus.NewCounter(prometheus.CounterOpts(f("downloaded_bytes_total", "File bytes received from the master by download commands.")))
+	m.outputLines = prometheus.NewCounter(prometheus.CounterOpts(f("output_lines_total", "Lines of command output (stdout, stderr, log files) sent to the master.")))
+	m.info = prometheus.NewGaugeVec(prometheus.GaugeOpts(f("info", "Always 1: the worker's version and protocol, and the master in use or being dialled.")), []string{"version", "protocol", "master"})
+	diskFree := prometheus.NewGaugeFunc(prometheus.GaugeOpts(f("basedir_free_bytes", "Disk space the worker may still use in its base directory.")),
+		func() float64 { return float64(hostinfo.DiskFree(basedir)) })
+	m.info.WithLabelValues(version, protocol, "").Set(1)
+	m.registry.MustRegister(
+		m.connected, m.connections, m.disconnections, m.reconnects, m.keepaliveRTT,
+		m.commandsStarted, m.commandsDone, m.commandDuration, m.commandsRunning,
+		m.uploaded, m.downloaded, m.outputLines, m.info, diskFree,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
 }
 
 // StateChanged implements agent.Observer.
@@ -84,8 +112,10 @@ func (m *Metrics) StateChanged(s agent.Status) {
 		m.health.since = now
 	}
 	m.health.state = s.State.String()
-	if s.Master != "" {
+	if s.Master != "" && s.Master != m.health.master {
 		m.health.master = s.Master
+		m.info.Reset()
+		m.info.WithLabelValues(m.version, m.protocol, s.Master).Set(1)
 	}
 	if s.Err != nil {
 		m.health.lastErr = s.Err.Error()
@@ -93,142 +123,57 @@ func (m *Metrics) StateChanged(s agent.Status) {
 	switch s.State {
 	case agent.StateConnecting:
 		if m.attempts > 0 {
-			m.reconnects++
+			m.reconnects.Inc()
 		}
 		m.attempts++
 	case agent.StateConnected:
-		m.connections++
+		m.connections.Inc()
 		m.health.lastErr = ""
 	}
 	if wasConnected && !m.health.connected {
-		m.disconnections++
+		m.disconnections.Inc()
+	}
+	if m.health.connected {
+		m.connected.Set(1)
+	} else {
+		m.connected.Set(0)
 	}
 }
 
 // KeepaliveAnswered implements agent.Observer.
-func (m *Metrics) KeepaliveAnswered(rtt time.Duration) {
-	m.mu.Lock()
-	m.keepaliveRTT = rtt.Seconds()
-	m.mu.Unlock()
-}
+func (m *Metrics) KeepaliveAnswered(rtt time.Duration) { m.keepaliveRTT.Set(rtt.Seconds()) }
 
 // CommandStarted implements agent.Observer.
 func (m *Metrics) CommandStarted(c agent.CommandInfo) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.commandsStarted[c.Name]++
-	m.commandsRunning++
+	m.commandsStarted.WithLabelValues(c.Name).Inc()
+	m.commandsRunning.Inc()
 }
 
 // CommandFinished implements agent.Observer.
 func (m *Metrics) CommandFinished(c agent.CommandInfo, r agent.CommandResult) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.commandsRunning--
-	m.commandsDone[[2]string{c.Name, r.Result}]++
-	h := m.commandDuration[c.Name]
-	if h == nil {
-		h = newHistogram(durationBuckets)
-		m.commandDuration[c.Name] = h
-	}
-	h.observe(r.Duration.Seconds())
+	m.commandsRunning.Dec()
+	m.commandsDone.WithLabelValues(c.Name, r.Result).Inc()
+	m.commandDuration.WithLabelValues(c.Name).Observe(r.Duration.Seconds())
 }
 
 // Transferred implements agent.Observer.
 func (m *Metrics) Transferred(up bool, n int) {
 	if up {
-		m.uploaded.Add(uint64(n))
+		m.uploaded.Add(float64(n))
 	} else {
-		m.downloaded.Add(uint64(n))
+		m.downloaded.Add(float64(n))
 	}
 }
 
 // OutputLines implements agent.Observer.
-func (m *Metrics) OutputLines(n int) { m.outputLines.Add(uint64(n)) }
+func (m *Metrics) OutputLines(n int) { m.outputLines.Add(float64(n)) }
 
 // Handler serves /healthz and /metrics.
 func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", m.serveMetrics)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", m.serveHealth)
 	return mux
-}
-
-// serveMetrics answers with every metric in Prometheus' text format.
-func (m *Metrics) serveMetrics(w http.ResponseWriter, _ *http.Request) {
-	var e exposition
-	m.write(&e)
-	writeGo(&e)
-	writeProcess(&e)
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Cache-Control", "no-store")
-	io.WriteString(w, e.String())
-}
-
-// write writes the worker's own buildslave_* metrics.
-func (m *Metrics) write(e *exposition) {
-	free := hostinfo.DiskFree(m.basedir) // outside the lock: it is a system call
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	connected := 0.0
-	if m.health.connected {
-		connected = 1
-	}
-	name := func(s string) string { return Namespace + "_" + s }
-	e.single(name("basedir_free_bytes"), "gauge", "Disk space the worker may still use in its base directory.", float64(free))
-
-	e.family(name("command_duration_seconds"), "histogram", "How long commands ran, by command name.")
-	for _, c := range sortedKeys(m.commandDuration) {
-		m.commandDuration[c].write(e, name("command_duration_seconds"), "command", c)
-	}
-	e.family(name("commands_finished_total"), "counter", "Commands that ended, by command name and result (success, failure, interrupted, exception).")
-	done := make([][2]string, 0, len(m.commandsDone))
-	for k := range m.commandsDone {
-		done = append(done, k)
-	}
-	slices.SortFunc(done, func(a, b [2]string) int {
-		if c := compareStrings(a[0], b[0]); c != 0 {
-			return c
-		}
-		return compareStrings(a[1], b[1])
-	})
-	for _, k := range done {
-		e.sample(name("commands_finished_total"), float64(m.commandsDone[k]), "command", k[0], "result", k[1])
-	}
-	e.single(name("commands_running"), "gauge", "Commands running now.", float64(m.commandsRunning))
-	e.family(name("commands_started_total"), "counter", "Commands the master started, by command name.")
-	for _, c := range sortedKeys(m.commandsStarted) {
-		e.sample(name("commands_started_total"), float64(m.commandsStarted[c]), "command", c)
-	}
-	e.single(name("connected"), "gauge", "1 while the worker is logged in to a master, else 0.", connected)
-	e.single(name("connections_total"), "counter", "Logins to a master that succeeded.", float64(m.connections))
-	e.single(name("disconnections_total"), "counter", "Connections lost after a successful login.", float64(m.disconnections))
-	e.single(name("downloaded_bytes_total"), "counter", "File bytes received from the master by download commands.", float64(m.downloaded.Load()))
-	e.family(name("info"), "gauge", "Always 1: the worker's version and protocol, and the master in use or being dialled.")
-	e.sample(name("info"), 1, "master", m.health.master, "protocol", m.protocol, "version", m.version)
-	e.single(name("keepalive_rtt_seconds"), "gauge", "Round-trip time of the last keepalive the master answered.", m.keepaliveRTT)
-	e.single(name("output_lines_total"), "counter", "Lines of command output (stdout, stderr, log files) sent to the master.", float64(m.outputLines.Load()))
-	e.single(name("reconnect_attempts_total"), "counter", "Connection attempts after the first one (after a failure or a lost connection), one per master tried.", float64(m.reconnects))
-	e.single(name("uploaded_bytes_total"), "counter", "File bytes sent to the master by upload commands.", float64(m.uploaded.Load()))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // serveHealth answers 200 while connected, 503 otherwise, with one line
