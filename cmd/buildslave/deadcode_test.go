@@ -16,9 +16,6 @@ import (
 // So what the binary links is its memory. These are the packages that
 // once made it much larger for nothing a running worker does:
 var notLinked = []struct{ symbolPrefix, why string }{
-	// The metrics package writes Prometheus' text format itself.
-	{"github.com/prometheus/", "prometheus/client_golang's init registers its default collectors (and pulls in protobuf): 2.7 MB of RSS"},
-	{"google.golang.org/protobuf/", "protobuf came with client_golang"},
 	// cobra reaches text/template only through SetUsageTemplate,
 	// SetHelpTemplate and SetVersionTemplate. text/template's executor
 	// calls methods by name (reflect.Value.MethodByName), and then the
