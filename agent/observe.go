@@ -93,16 +93,10 @@ func observeCommand(obs Observer, builder, id, name string, args command.Args, s
 	oc := &observedCommand{obs: obs, info: CommandInfo{Builder: builder, ID: id, Name: name}}
 	for k, v := range args {
 		switch x := v.(type) {
-		case command.FileBlockWriter:
-			args[k] = &countingFileBlockWriter{countingPipelinedWriter{countingWriter{FileWriter: x, obs: obs}, x}, x}
-		case command.PipelinedWriter:
-			args[k] = &countingPipelinedWriter{countingWriter{FileWriter: x, obs: obs}, x}
 		case command.FileWriter:
-			args[k] = &countingWriter{FileWriter: x, obs: obs}
-		case command.PipelinedReader:
-			args[k] = &countingPipelinedReader{countingReader{FileReader: x, obs: obs}, x}
+			args[k] = countWrites(x, obs)
 		case command.FileReader:
-			args[k] = &countingReader{FileReader: x, obs: obs}
+			args[k] = countReads(x, obs)
 		}
 	}
 	return oc, &observingSink{Sink: sink, cmd: oc}
@@ -173,6 +167,50 @@ func countLines(s string) int {
 	return n
 }
 
+// countWrites and countReads wrap a transfer's writer or reader so that
+// obs learns the bytes moved. A writer or reader that pipelines stays
+// one: a transfer keeps its window only through those calls.
+func countWrites(w command.FileWriter, obs Observer) command.FileWriter {
+	cw := &countingWriter{FileWriter: w, obs: obs}
+	if pw, ok := w.(command.PipelinedWriter); ok {
+		cpw := &countingPipelinedWriter{countingWriter: cw, pw: pw}
+		if fw, ok := w.(command.FileBlockWriter); ok {
+			return &countingFileBlockWriter{countingPipelinedWriter: cpw, fw: fw}
+		}
+		return cpw
+	}
+	return cw
+}
+
+// countingFileBlockWriter keeps a writer's blocks sent from a file.
+type countingFileBlockWriter struct {
+	*countingPipelinedWriter
+	fw command.FileBlockWriter
+}
+
+func (w *countingFileBlockWriter) StartWriteFile(f *os.File, n int) (int, func(context.Context) error, error) {
+	k, wait, err := w.fw.StartWriteFile(f, n)
+	if wait == nil {
+		return k, nil, err
+	}
+	return k, func(ctx context.Context) error {
+		err := wait(ctx)
+		if err == nil {
+			w.obs.Transferred(true, k)
+		}
+		return err
+	}, err
+}
+
+func countReads(r command.FileReader, obs Observer) command.FileReader {
+	cr := &countingReader{FileReader: r, obs: obs}
+	if pr, ok := r.(command.PipelinedReader); ok {
+		recycler, _ := r.(command.BlockRecycler)
+		return &countingPipelinedReader{countingReader: cr, pr: pr, recycler: recycler}
+	}
+	return cr
+}
+
 type countingWriter struct {
 	command.FileWriter
 	obs Observer
@@ -199,21 +237,17 @@ func (r *countingReader) Read(ctx context.Context, n int) ([]byte, error) {
 	return data, err
 }
 
-// The pipelined kinds keep the interfaces that make a transfer keep
-// calls in flight: a plain wrapper would hide them, and every block
-// would wait a round trip again.
-
 type countingPipelinedWriter struct {
-	countingWriter
+	*countingWriter
 	pw command.PipelinedWriter
 }
 
 func (w *countingPipelinedWriter) StartWrite(data []byte) (func(context.Context) error, error) {
-	n := len(data)
 	wait, err := w.pw.StartWrite(data)
 	if err != nil {
 		return nil, err
 	}
+	n := len(data)
 	return func(ctx context.Context) error {
 		err := wait(ctx)
 		if err == nil {
@@ -235,28 +269,12 @@ func (w *countingPipelinedWriter) StartUnpack() (func(context.Context) error, er
 	return w.pw.StartUnpack()
 }
 
-type countingFileBlockWriter struct {
-	countingPipelinedWriter
-	fw command.FileBlockWriter
-}
-
-func (w *countingFileBlockWriter) StartWriteFile(f *os.File, n int) (int, func(context.Context) error, error) {
-	k, wait, err := w.fw.StartWriteFile(f, n)
-	if wait == nil {
-		return k, nil, err
-	}
-	return k, func(ctx context.Context) error {
-		err := wait(ctx)
-		if err == nil {
-			w.obs.Transferred(true, k)
-		}
-		return err
-	}, err
-}
-
+// countingPipelinedReader is also a command.BlockRecycler, which hands
+// the blocks back to a reader that recycles them and drops them otherwise.
 type countingPipelinedReader struct {
-	countingReader
-	pr command.PipelinedReader
+	*countingReader
+	pr       command.PipelinedReader
+	recycler command.BlockRecycler // nil when the reader does not recycle
 }
 
 func (r *countingPipelinedReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
@@ -277,11 +295,9 @@ func (r *countingPipelinedReader) StartClose() (func(context.Context) error, err
 	return r.pr.StartClose()
 }
 
-// Recycle passes a block back to a reader that reuses blocks and drops it
-// otherwise.
 func (r *countingPipelinedReader) Recycle(block []byte) {
-	if br, ok := r.pr.(command.BlockRecycler); ok {
-		br.Recycle(block)
+	if r.recycler != nil {
+		r.recycler.Recycle(block)
 	}
 }
 

@@ -171,11 +171,11 @@ func (s *silencer) serve() {
 		s.accepted = append(s.accepted, time.Now())
 		s.mu.Unlock()
 		go func() {
-			io.Copy(up, down)
+			_, _ = io.Copy(up, down)
 			up.Close()
 		}()
 		go func() {
-			io.Copy(down, up)
+			_, _ = io.Copy(down, up)
 			select {
 			case <-p.silent: // keep the worker's side open
 			default:
@@ -246,14 +246,14 @@ func runOurs(t *testing.T, dir string, env ...string) *ourWorker {
 	t.Cleanup(func() {
 		// Twice: the second signal stops a worker that is still busy.
 		for range 2 {
-			w.cmd.Process.Signal(syscall.SIGTERM)
+			_ = w.cmd.Process.Signal(syscall.SIGTERM)
 			select {
 			case <-w.done:
 				return
 			case <-time.After(15 * time.Second):
 			}
 		}
-		w.cmd.Process.Kill()
+		_ = w.cmd.Process.Kill()
 		<-w.done
 	})
 	return w
@@ -439,7 +439,7 @@ func testGracefulShutdown(t *testing.T, protocol, allow string, ask func(t *test
 func TestRestartWithStalePidFile(t *testing.T) {
 	m := oneBuilderMaster(t)
 	dir := createOurs(t, m.PBAddr())
-	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	t.Cleanup(func() { _, _ = buildslave(t, "stop", dir) })
 	ctx := testContext(t)
 	pidFile := filepath.Join(dir, "twistd.pid")
 
@@ -453,7 +453,7 @@ func TestRestartWithStalePidFile(t *testing.T) {
 	if err := other.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { other.Process.Kill(); other.Wait() })
+	t.Cleanup(func() { _ = other.Process.Kill(); _ = other.Wait() })
 
 	for what, pid := range map[string]int{"dead": dead.Process.Pid, "another program's": other.Process.Pid} {
 		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {

@@ -162,7 +162,7 @@ func TestDownloadMasterKilledLeavesNoPartialFile(t *testing.T) {
 		if err != nil {
 			return
 		}
-		f.Write(pseudoRandom(sent, 7))
+		_, _ = f.Write(pseudoRandom(sent, 7))
 		<-ctx.Done()
 		f.Close()
 	}()
@@ -225,10 +225,15 @@ func TestDownloadDiskFullFailsTheStep(t *testing.T) {
 
 // A master whose writes fail halfway through an upload (its file size
 // limit): the first refused write fails the step with the master's
-// reason, the writer is closed, and the master keeps no partial file.
+// reason, the writer is closed, and the master keeps no partial file;
+// over both protocols, whose writes are pipelined.
 func TestUploadRefusedWriteFailsTheStep(t *testing.T) {
+	forEachProtocol(t, testUploadRefusedWriteFailsTheStep)
+}
+
+func testUploadRefusedWriteFailsTheStep(t *testing.T, protocol string) {
 	m := failureMaster(t, fmt.Sprintf("--fsize=%d", 4<<20))
-	startOurs(t, m, "gw", "go-pass")
+	startOursOver(t, m, protocol, "gw", "go-pass")
 	if _, err := m.WaitWorkerConnected(testContext(t), "gw"); err != nil {
 		t.Fatal(err)
 	}
