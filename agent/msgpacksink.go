@@ -236,7 +236,7 @@ func (w *msgpackWriter) StartUnpack() (func(context.Context) error, error) {
 type msgpackReader struct{ sink *msgpackSink }
 
 func (r *msgpackReader) Read(ctx context.Context, n int) ([]byte, error) {
-	return readAnswer(r.sink.call(ctx, "update_read_file", readLength(n)))
+	return readBlock(r.sink.call(ctx, "update_read_file", readLength(n)))
 }
 
 func (r *msgpackReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
@@ -244,25 +244,10 @@ func (r *msgpackReader) StartRead(n int) (func(context.Context) ([]byte, error),
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) ([]byte, error) { return readAnswer(p.Wait(ctx)) }, nil
+	return func(ctx context.Context) ([]byte, error) { return readBlock(p.Wait(ctx)) }, nil
 }
 
 func readLength(n int) msgpack.Pair { return msgpack.Pair{Key: "length", Value: int64(n)} }
-
-func readAnswer(v any, err error) ([]byte, error) {
-	if err != nil {
-		return nil, err
-	}
-	switch x := v.(type) {
-	case []byte:
-		return x, nil
-	case string:
-		return []byte(x), nil
-	case nil:
-		return nil, nil
-	}
-	return nil, fmt.Errorf("update_read_file returned %T, not bytes", v)
-}
 
 func (r *msgpackReader) Close(ctx context.Context) error {
 	_, err := r.sink.call(ctx, "update_read_file_close")

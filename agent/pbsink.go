@@ -194,7 +194,7 @@ type pbReader struct{ ref *pb.RemoteReference }
 
 func (r *pbReader) Read(ctx context.Context, n int) ([]byte, error) {
 	v, err := r.ref.Call(ctx, "read", int64(n))
-	return readResult(v, err)
+	return readBlock(v, err)
 }
 
 func (r *pbReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
@@ -202,7 +202,7 @@ func (r *pbReader) StartRead(n int) (func(context.Context) ([]byte, error), erro
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) ([]byte, error) { return readResult(p.Wait(ctx)) }, nil
+	return func(ctx context.Context) ([]byte, error) { return readBlock(p.Wait(ctx)) }, nil
 }
 
 // Recycle implements command.BlockRecycler: the broker's decoder reuses
@@ -211,22 +211,6 @@ func (r *pbReader) Recycle(block []byte) { r.ref.Broker().ReuseBytes(block) }
 
 func (r *pbReader) StartClose() (func(context.Context) error, error) {
 	return startCall(r.ref, "close")
-}
-
-func readResult(v any, err error) ([]byte, error) {
-	if err != nil {
-		return nil, err
-	}
-	switch x := v.(type) {
-	case []byte:
-		return x, nil
-	case string:
-		// A master whose file is already closed answers an empty str.
-		return []byte(x), nil
-	case nil:
-		return nil, nil
-	}
-	return nil, fmt.Errorf("read returned %s, not bytes", jelly.TypeName(v))
 }
 
 func (r *pbReader) Close(ctx context.Context) error {
