@@ -30,6 +30,10 @@ const FileName = "buildslave.status"
 // (another container sharing the directory).
 const heartbeat = time.Minute
 
+// writeGap is the least time between two writes of the status file: what
+// changes within it is written together, at most writeGap late.
+const writeGap = 50 * time.Millisecond
+
 // Snapshot is the status file's content.
 type Snapshot struct {
 	PID      int    `json:"pid"`
@@ -86,6 +90,7 @@ type Recorder struct {
 	dirty  chan struct{}
 	done   chan struct{}
 	closed bool
+	writes int // files written, for the tests
 }
 
 // Identity is what a Recorder states about the worker besides its
@@ -152,6 +157,39 @@ func (r *Recorder) writer() {
 		case <-tick.C:
 		}
 		r.writeLogged()
+		// The changes that follow at once (a command's end, the next
+		// command's start: a build's short steps come in bursts) go out
+		// together in one write after a pause instead of one write each;
+		// every write costs a file created and renamed.
+		for {
+			changed, open := r.pause()
+			if !open {
+				r.writeLogged()
+				return
+			}
+			if !changed {
+				break
+			}
+			r.writeLogged()
+		}
+	}
+}
+
+// pause waits writeGap after a write and says whether the snapshot
+// changed meanwhile, and whether the recorder is still open.
+func (r *Recorder) pause() (changed, open bool) {
+	gap := time.NewTimer(writeGap)
+	defer gap.Stop()
+	for {
+		select {
+		case _, ok := <-r.dirty:
+			if !ok {
+				return changed, false
+			}
+			changed = true
+		case <-gap.C:
+			return changed, true
+		}
 	}
 }
 
@@ -164,6 +202,7 @@ func (r *Recorder) writeLogged() {
 func (r *Recorder) write() error {
 	r.mu.Lock()
 	r.snap.Updated = time.Now()
+	r.writes++
 	data, err := json.MarshalIndent(r.snap, "", "  ")
 	r.mu.Unlock()
 	if err != nil {

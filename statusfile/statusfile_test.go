@@ -2,6 +2,7 @@ package statusfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,6 +70,35 @@ func TestRecorderFollowsTheWorker(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
+}
+
+// A burst of changes, as a build's short steps make, is written in a few
+// files, not one per change, and the last one says how things ended.
+func TestBurstsAreWrittenTogether(t *testing.T) {
+	dir := t.TempDir()
+	r, err := NewRecorder(dir, Identity{PID: 1, Name: "w1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	const commands = 100
+	for i := range commands {
+		c := agent.CommandInfo{Builder: "b", ID: fmt.Sprint(i), Name: "stat", Started: time.Now()}
+		r.CommandStarted(c)
+		r.CommandFinished(c, agent.CommandResult{})
+	}
+	last := agent.CommandInfo{Builder: "b", ID: "last", Name: "shell", Started: time.Now()}
+	r.CommandStarted(last)
+	s := waitStatus(t, dir, func(s Snapshot) bool { return len(s.Commands) == 1 && s.Commands[0].ID == "last" })
+	r.mu.Lock()
+	writes := r.writes
+	r.mu.Unlock()
+	// One write at start, one for the burst's first change, one or two
+	// after the pause; a loaded machine may split the burst once more.
+	if writes > 10 {
+		t.Errorf("%d changes took %d writes", 2*commands+1, writes)
+	}
+	t.Logf("%d changes, %d writes; last: %+v", 2*commands+1, writes, s.Commands)
 }
 
 // A reader never sees a partial file, however busy the writer.
