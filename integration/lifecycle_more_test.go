@@ -327,9 +327,13 @@ func testSilentConnectionIsRedialled(t *testing.T, protocol string) {
 }
 
 func TestMaxRetriesExitStatus(t *testing.T) {
+	forEachProtocol(t, testMaxRetriesExitStatus)
+}
+
+func testMaxRetriesExitStatus(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
 	dir := filepath.Join(t.TempDir(), "worker")
-	if out, err := buildslave(t, "create-worker", "-q", "--maxretries=2", "--maxdelay=1", dir, m.PBAddr(), "w1", "wrong-pw"); err != nil {
+	if out, err := buildslave(t, "create-worker", "-q", "--protocol="+protocol, "--maxretries=2", "--maxdelay=1", dir, m.WorkerAddr(protocol), "w1", "wrong-pw"); err != nil {
 		t.Fatalf("create-worker: %v\n%s", err, out)
 	}
 	w := runOurs(t, dir)
