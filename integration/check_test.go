@@ -73,10 +73,19 @@ func wantVerdict(t *testing.T, lines []checkLine, prefix, want, reason string) {
 }
 
 func TestCheckAgainstLiveMasterBesideARunningWorker(t *testing.T) {
+	forEachProtocol(t, testCheckAgainstLiveMasterBesideARunningWorker)
+}
+
+func testCheckAgainstLiveMasterBesideARunningWorker(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
 	ctx := testContext(t)
+	port, answer := m.PBPort(), "Perspective Broker"
+	if protocol == msgpack {
+		// The probe's upgrade carries no credentials: the master's 401.
+		port, answer = m.MsgpackPort(), "HTTP 401"
+	}
 	// By name, so that resolution is checked too.
-	dir := createOurs(t, "localhost:"+strconv.Itoa(m.PBPort()))
+	dir := createOurs(t, "localhost:"+strconv.Itoa(port), "--protocol="+protocol)
 	w := runOurs(t, dir)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatalf("%v\n%s", err, w.log())
@@ -88,7 +97,7 @@ func TestCheckAgainstLiveMasterBesideARunningWorker(t *testing.T) {
 	wantVerdict(t, lines, "config", "PASS", "is valid")
 	wantVerdict(t, lines, "resolve localhost:", "PASS", "localhost is ")
 	wantVerdict(t, lines, "connect localhost:", "PASS", "answered")
-	wantVerdict(t, lines, "protocol localhost:", "PASS", "Perspective Broker")
+	wantVerdict(t, lines, "protocol localhost:", "PASS", answer)
 	wantVerdict(t, lines, "basedir", "PASS", "writable")
 	for _, host := range []string{"cpus", "memory", "disk"} {
 		if l, ok := verdict(lines, host); !ok || l.Verdict == "FAIL" {

@@ -244,13 +244,14 @@ func runOurs(t *testing.T, dir string, env ...string) *ourWorker {
 		close(w.done)
 	}()
 	t.Cleanup(func() {
-		// Twice: the second signal stops a worker that is still busy.
+		// Twice: the second signal stops a worker that is still busy, or
+		// one over msgpack, where the first waits out the quiet period.
 		for range 2 {
 			w.cmd.Process.Signal(syscall.SIGTERM)
 			select {
 			case <-w.done:
 				return
-			case <-time.After(15 * time.Second):
+			case <-time.After(2 * time.Second):
 			}
 		}
 		w.cmd.Process.Kill()
