@@ -145,8 +145,6 @@ type pbBot struct {
 func (p *pbBot) RemoteCall(ctx context.Context, method string, args []any, kwargs *jelly.Dict) (any, error) {
 	bound, err := bindArgs(botParams, method, args, kwargs)
 	if err != nil {
-		pb.DecrefAll(args)
-		pb.DecrefAll(kwargs)
 		return nil, err
 	}
 	args = bound
@@ -219,8 +217,6 @@ type pbBuilder struct {
 func (p *pbBuilder) RemoteCall(ctx context.Context, method string, args []any, kwargs *jelly.Dict) (any, error) {
 	bound, err := bindArgs(builderParams, method, args, kwargs)
 	if err != nil {
-		pb.DecrefAll(args)
-		pb.DecrefAll(kwargs)
 		return nil, err
 	}
 	args = bound

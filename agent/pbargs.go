@@ -32,7 +32,17 @@ var (
 // bindArgs returns a call's arguments in parameter order, the keyword ones
 // moved into place, with Python's TypeError for what Python refuses. A
 // method not in params is left as it came: it is answered NoSuchMethod.
+// A refused call's references are released, since nothing will use them.
 func bindArgs(params map[string][]string, method string, args []any, kwargs *jelly.Dict) ([]any, error) {
+	bound, err := bindParams(params, method, args, kwargs)
+	if err != nil {
+		pb.DecrefAll(args)
+		pb.DecrefAll(kwargs)
+	}
+	return bound, err
+}
+
+func bindParams(params map[string][]string, method string, args []any, kwargs *jelly.Dict) ([]any, error) {
 	names, ok := params[method]
 	if !ok || kwargs.Len() == 0 {
 		if ok && len(args) > len(names) {

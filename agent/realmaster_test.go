@@ -1,44 +1,25 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/buildslave/buildslave/config"
 	"github.com/buildslave/buildslave/internal/mastertest"
+	"github.com/buildslave/buildslave/internal/syncbuf"
 )
 
 // These tests run the agent in-process against a real Buildbot master; the
 // integration package does the same through the built binary.
 
-// syncBuffer is a log sink shared by the worker's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type runningWorker struct {
-	log    *syncBuffer
+	log    *syncbuf.Buffer
 	states chan Status
 	done   chan error
 	cancel context.CancelFunc
@@ -63,7 +44,7 @@ func runAgent(t *testing.T, m *mastertest.Master, name, password string, tweak f
 	if tweak != nil {
 		tweak(cfg)
 	}
-	w := &runningWorker{log: &syncBuffer{}, states: make(chan Status, 100), done: make(chan error, 1)}
+	w := &runningWorker{log: &syncbuf.Buffer{}, states: make(chan Status, 100), done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	logger := slog.New(slog.NewTextHandler(w.log, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -67,17 +67,27 @@ func (w *worker) serveShutdownRequests(ctx context.Context, requests <-chan stri
 	}
 }
 
-// requestShutdown asks the master to shut the worker down once its builds
-// are done, or stops the run if there is no master to ask.
-func (w *worker) requestShutdown(ctx context.Context, reason string, stop context.CancelCauseFunc) {
-	w.log.Info("Initiating shutdown because " + reason)
+// sessionToAsk returns the session through which to ask the master for a
+// graceful shutdown; with none, it stops the run at once and returns nil.
+func (w *worker) sessionToAsk(stop context.CancelCauseFunc) session {
 	s := w.session()
 	if s == nil {
 		w.log.Info("No active connection, shutting down NOW")
 		stop(errShutdownNow)
-		return
+		return nil
 	}
 	w.log.Info("Telling the master we want to shutdown after any running builds are finished")
+	return s
+}
+
+// requestShutdown asks the master to shut the worker down once its builds
+// are done, or stops the run if there is no master to ask.
+func (w *worker) requestShutdown(ctx context.Context, reason string, stop context.CancelCauseFunc) {
+	w.log.Info("Initiating shutdown because " + reason)
+	s := w.sessionToAsk(stop)
+	if s == nil {
+		return
+	}
 	if w.cfg.Protocol == config.ProtocolMsgpack {
 		w.log.Info(fmt.Sprintf("(over %s the master cannot be told: the worker stops once no command has run for %v)",
 			config.ProtocolMsgpack, w.quiet()))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/buildslave/buildslave/config"
+	"github.com/buildslave/buildslave/internal/syncbuf"
 )
 
 func TestWatchShutdownStamp(t *testing.T) {
@@ -58,7 +59,7 @@ func TestShutdownWhileNotConnectedStopsAtOnce(t *testing.T) {
 	cfg := &config.Config{Basedir: t.TempDir(), MasterHost: "127.0.0.1", MasterPort: port,
 		Name: "w", Password: "p", MaxDelay: 60}
 	requests := make(chan string, 1)
-	var log syncBuffer
+	var log syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(&log, nil)), Shutdown: requests})

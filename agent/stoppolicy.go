@@ -40,13 +40,10 @@ func (w *worker) serveStopRequests(ctx context.Context, requests <-chan string, 
 	deadline := time.Now().Add(bound)
 	w.log.Info("Initiating shutdown because " + reason)
 	w.log.Info("the worker will not reconnect, and exits once the master lets it (at most " + bound.String() + " from now)")
-	s := w.session()
+	s := w.sessionToAsk(stop)
 	if s == nil {
-		w.log.Info("No active connection, shutting down NOW")
-		stop(errShutdownNow)
 		return
 	}
-	w.log.Info("Telling the master we want to shutdown after any running builds are finished")
 	cctx, cancel := context.WithDeadline(ctx, deadline)
 	err := s.requestShutdown(cctx)
 	cancel()

@@ -18,6 +18,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/buildslave/buildslave/internal/winjob"
 )
 
 // processTree is a command's job object; job is 0 if the process could
@@ -50,31 +52,14 @@ func adoptTree(cmd *exec.Cmd) (processTree, error) {
 
 // newJobFor creates a kill-on-close job holding process pid.
 func newJobFor(pid uint32) (windows.Handle, error) {
-	job, err := windows.CreateJobObject(nil, nil)
-	if err != nil {
-		return 0, fmt.Errorf("creating a job object: %w", err)
-	}
-	info := windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION{
-		BasicLimitInformation: windows.JOBOBJECT_BASIC_LIMIT_INFORMATION{
-			LimitFlags: windows.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
-		},
-	}
-	if _, err := windows.SetInformationJobObject(job, windows.JobObjectExtendedLimitInformation,
-		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info))); err != nil {
-		windows.CloseHandle(job)
-		return 0, fmt.Errorf("setting up the job object: %w", err)
-	}
 	h, err := windows.OpenProcess(windows.PROCESS_SET_QUOTA|windows.PROCESS_TERMINATE, false, pid)
 	if err != nil {
-		windows.CloseHandle(job)
 		return 0, fmt.Errorf("opening process %d: %w", pid, err)
 	}
 	defer windows.CloseHandle(h)
-	// The worker's own job (cmd/buildslave) holds the process already;
-	// Windows 8 and later nest the new job inside it.
-	if err := windows.AssignProcessToJobObject(job, h); err != nil {
-		windows.CloseHandle(job)
-		return 0, fmt.Errorf("putting process %d in a job object: %w", pid, err)
+	job, err := winjob.Assign(h)
+	if err != nil {
+		return 0, fmt.Errorf("process %d: %w", pid, err)
 	}
 	return job, nil
 }

@@ -3,40 +3,22 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/buildslave/buildslave/agent"
 	"github.com/buildslave/buildslave/config"
+	"github.com/buildslave/buildslave/internal/syncbuf"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestHandleSignals(t *testing.T) {
 	for _, allow := range []string{"", config.ShutdownSignal} {
-		var log lockedBuffer
+		var log syncbuf.Buffer
 		shutdown, stopReq := make(chan string, 1), make(chan string, 1)
 		stopped := make(chan struct{})
 		stop := handleSignals(allow, slog.New(slog.NewTextHandler(&log, nil)), shutdown, stopReq, func() { close(stopped) })
@@ -77,7 +59,7 @@ func receive(t *testing.T, c <-chan string) string {
 	}
 }
 
-func waitLog(t *testing.T, log *lockedBuffer, want string) {
+func waitLog(t *testing.T, log *syncbuf.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(log.String(), want) {

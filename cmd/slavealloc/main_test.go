@@ -18,11 +18,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/buildslave/buildslave/internal/pgtest"
+	"github.com/buildslave/buildslave/internal/syncbuf"
 	"github.com/buildslave/buildslave/slavealloc/store"
 )
 
@@ -59,11 +59,11 @@ func freeAddr(t *testing.T) string {
 }
 
 // serveInProcess runs "slavealloc serve" until the test ends.
-func serveInProcess(t *testing.T, args ...string) (addr string, log *syncBuffer) {
+func serveInProcess(t *testing.T, args ...string) (addr string, log *syncbuf.Buffer) {
 	t.Helper()
 	addr = freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	log = &syncBuffer{}
+	log = &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--listen", addr}, args...), nil, log, log)
@@ -90,24 +90,6 @@ func serveInProcess(t *testing.T, args ...string) (addr string, log *syncBuffer)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a log the server writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func TestFrontEnd(t *testing.T) {

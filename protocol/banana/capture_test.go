@@ -1,75 +1,16 @@
 package banana
 
 import (
-	"bufio"
-	"encoding/hex"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/buildslave/buildslave/protocol/internal/pbcapture"
 )
 
-// captures lists the recorded PB connections in testdata: real traffic
-// between a Buildbot 3.7 master and workers, one xxd dump per direction.
-var captures = []string{"pb_main", "pb_badpw", "pb_dup", "pb_headworker", "pb_miniworker"}
-
-var directions = []string{"worker_to_master", "master_to_worker"}
-
-// capturedExpressions is how many top-level expressions the captures hold
-// (transcripts/README.md).
-const capturedExpressions = 602
-
-// readXXD reads a dump written by xxd: "offset: hex groups  ascii" lines.
-func readXXD(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []byte
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		text := sc.Text()
-		offText, rest, ok := strings.Cut(text, ": ")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: no offset", name, line)
-		}
-		off, err := strconv.ParseUint(offText, 16, 64)
-		if err != nil || off != uint64(len(out)) {
-			return nil, fmt.Errorf("%s:%d: offset %q, want %x", name, line, offText, len(out))
-		}
-		// The hex groups end at the first double space; the ASCII column
-		// follows.
-		hexPart, _, _ := strings.Cut(rest, "  ")
-		b, err := hex.DecodeString(strings.ReplaceAll(hexPart, " ", ""))
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		out = append(out, b...)
-	}
-	return out, sc.Err()
-}
-
-// stream is one direction of one captured connection.
-type stream struct {
-	name string
-	data []byte
-}
-
-func loadCaptures(t testing.TB) []stream {
+func loadCaptures(t testing.TB) []pbcapture.Stream {
 	t.Helper()
-	var out []stream
-	for _, c := range captures {
-		for _, dir := range directions {
-			name := c + "." + dir
-			data, err := readXXD(filepath.Join("testdata", name+".hex"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, stream{name, data})
-		}
+	streams, err := pbcapture.Load()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return streams
 }

@@ -13,7 +13,7 @@ func FuzzDecode(f *testing.F) {
 	// with each distinct captured expression instead.
 	seen := make(map[string]bool)
 	for _, s := range loadCaptures(f) {
-		d := NewDecoder(bytes.NewReader(s.data))
+		d := NewDecoder(bytes.NewReader(s.Data))
 		for vocab := false; ; vocab = true {
 			v, err := d.Decode()
 			if err != nil {

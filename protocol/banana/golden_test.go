@@ -6,6 +6,8 @@ import (
 	"io"
 	"testing"
 	"testing/iotest"
+
+	"github.com/buildslave/buildslave/protocol/internal/pbcapture"
 )
 
 // decodeAll decodes a whole captured direction the way a PB peer does: the
@@ -33,28 +35,28 @@ func decodeAll(t *testing.T, r io.Reader) []any {
 func TestCapturesRoundTrip(t *testing.T) {
 	total := 0
 	for _, s := range loadCaptures(t) {
-		t.Run(s.name, func(t *testing.T) {
-			exprs := decodeAll(t, bytes.NewReader(s.data))
+		t.Run(s.Name, func(t *testing.T) {
+			exprs := decodeAll(t, bytes.NewReader(s.Data))
 			off := 0
 			for i, v := range exprs {
 				enc, err := Encode(v, i > 0)
 				if err != nil {
 					t.Fatalf("expression %d: Encode: %v", i, err)
 				}
-				if !bytes.HasPrefix(s.data[off:], enc) {
-					end := min(off+len(enc), len(s.data))
-					t.Fatalf("expression %d at offset %d:\nencoded  % x\ncaptured % x", i, off, enc, s.data[off:end])
+				if !bytes.HasPrefix(s.Data[off:], enc) {
+					end := min(off+len(enc), len(s.Data))
+					t.Fatalf("expression %d at offset %d:\nencoded  % x\ncaptured % x", i, off, enc, s.Data[off:end])
 				}
 				off += len(enc)
 			}
-			if off != len(s.data) {
-				t.Fatalf("re-encoding covers %d of %d bytes", off, len(s.data))
+			if off != len(s.Data) {
+				t.Fatalf("re-encoding covers %d of %d bytes", off, len(s.Data))
 			}
 			total += len(exprs)
 		})
 	}
-	if total != capturedExpressions {
-		t.Fatalf("round-tripped %d expressions, want %d", total, capturedExpressions)
+	if total != pbcapture.Expressions {
+		t.Fatalf("round-tripped %d expressions, want %d", total, pbcapture.Expressions)
 	}
 	t.Logf("%d captured expressions re-encoded byte for byte", total)
 }
@@ -63,9 +65,9 @@ func TestCapturesRoundTrip(t *testing.T) {
 // case of TCP chunking, and expects the same expressions.
 func TestCapturesOneByteAtATime(t *testing.T) {
 	for _, s := range loadCaptures(t) {
-		t.Run(s.name, func(t *testing.T) {
-			whole := decodeAll(t, bytes.NewReader(s.data))
-			chunked := decodeAll(t, iotest.OneByteReader(bytes.NewReader(s.data)))
+		t.Run(s.Name, func(t *testing.T) {
+			whole := decodeAll(t, bytes.NewReader(s.Data))
+			chunked := decodeAll(t, iotest.OneByteReader(bytes.NewReader(s.Data)))
 			if len(whole) != len(chunked) {
 				t.Fatalf("%d expressions, want %d", len(chunked), len(whole))
 			}

@@ -23,7 +23,7 @@ func capturedMessages(t testing.TB) map[string][]capturedMessage {
 	t.Helper()
 	out := make(map[string][]capturedMessage)
 	for _, s := range loadCaptures(t) {
-		d := banana.NewDecoder(bytes.NewReader(s.data))
+		d := banana.NewDecoder(bytes.NewReader(s.Data))
 		off := 0
 		for i := 0; ; i++ {
 			v, err := d.Decode()
@@ -31,15 +31,15 @@ func capturedMessages(t testing.TB) map[string][]capturedMessage {
 				break
 			}
 			if err != nil {
-				t.Fatalf("%s expression %d: %v", s.name, i, err)
+				t.Fatalf("%s expression %d: %v", s.Name, i, err)
 			}
 			d.SetVocabulary(true)
 			enc, err := banana.Encode(v, i > 0)
-			if err != nil || !bytes.HasPrefix(s.data[off:], enc) {
-				t.Fatalf("%s expression %d does not re-encode as captured (%v)", s.name, i, err)
+			if err != nil || !bytes.HasPrefix(s.Data[off:], enc) {
+				t.Fatalf("%s expression %d does not re-encode as captured (%v)", s.Name, i, err)
 			}
 			if l, ok := v.([]any); ok && i > 0 {
-				out[s.name] = append(out[s.name], capturedMessage{l, s.data[off : off+len(enc)]})
+				out[s.Name] = append(out[s.Name], capturedMessage{l, s.Data[off : off+len(enc)]})
 			}
 			off += len(enc)
 		}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/buildslave/buildslave/config"
 	"github.com/buildslave/buildslave/internal/pgtest"
+	"github.com/buildslave/buildslave/internal/syncbuf"
 	"github.com/buildslave/buildslave/slavealloc/store"
 	"github.com/buildslave/buildslave/slavealloc/token"
 )
@@ -36,27 +36,10 @@ const password = "Pw-with'quote\"and\\slash"
 type fixture struct {
 	srv       *httptest.Server
 	admin, w1 string
-	log       *syncBuffer
+	log       *syncbuf.Buffer
 	store     *store.Store
 	client    *http.Client
 	tokens    *token.Set
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func newFixture(t *testing.T, dbURL string) *fixture {
@@ -70,7 +53,7 @@ func newFixture(t *testing.T, dbURL string) *fixture {
 	if err := st.Init(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{admin: token.New(), w1: token.New(), log: &syncBuffer{}, store: st}
+	f := &fixture{admin: token.New(), w1: token.New(), log: &syncbuf.Buffer{}, store: st}
 	tf := filepath.Join(t.TempDir(), "tokens")
 	os.WriteFile(tf, []byte(f.admin+"\n"+token.Hash(f.w1)+" worker:w1\n"), 0o600)
 	set, err := token.Load(tf)
