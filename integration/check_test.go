@@ -140,14 +140,18 @@ func TestCheckUnreachableAndForeignPorts(t *testing.T) {
 	}()
 
 	for _, tc := range []struct {
-		name, master, stage, reason, fix string
+		name, protocol, master, stage, reason, fix string
 	}{
-		{"unreachable", "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t)), "connect", "connection refused", "nothing listens there"},
-		{"web port", u.Host, "protocol", "nothing arrived", "not a Buildbot master's worker (PB) port"},
-		{"ssh banner", banner.Addr().String(), "protocol", "SSH-2.0-OpenSSH", "not a Buildbot master's worker (PB) port"},
+		{"unreachable", "pb", "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t)), "connect", "connection refused", "nothing listens there"},
+		{"web port", "pb", u.Host, "protocol", "nothing arrived", "not a Buildbot master's worker (PB) port"},
+		{"ssh banner", "pb", banner.Addr().String(), "protocol", "SSH-2.0-OpenSSH", "not a Buildbot master's worker (PB) port"},
+		// The msgpack probe speaks first (an HTTP upgrade): other answers.
+		{"msgpack unreachable", msgpack, "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t)), "connect", "connection refused", "nothing listens there"},
+		{"msgpack web port", msgpack, u.Host, "protocol", `upgrade with "200 OK"`, "not the master's msgpack port"},
+		{"msgpack ssh banner", msgpack, banner.Addr().String(), "protocol", "SSH-2.0-OpenSSH", "not the master's msgpack port"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := createOurs(t, tc.master)
+			dir := createOurs(t, tc.master, "--protocol="+tc.protocol)
 			lines, code := runCheck(t, dir)
 			if code != 1 {
 				t.Errorf("exit %d, want 1", code)
