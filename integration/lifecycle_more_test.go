@@ -441,6 +441,8 @@ func testGracefulShutdown(t *testing.T, protocol, allow string, ask func(t *test
 	}
 }
 
+// PB only, as the other tests of the CLI and the process (pid and log
+// files, daemon, umask, service): the protocol plays no part in them.
 func TestRestartWithStalePidFile(t *testing.T) {
 	m := oneBuilderMaster(t)
 	dir := createOurs(t, m.PBAddr())
@@ -492,6 +494,7 @@ func TestRestartWithStalePidFile(t *testing.T) {
 // TestLogRotationKeepsTheOldLog starts a worker whose twistd.log is already
 // past --log-size: the first line it logs moves the old log aside (sizes
 // are rounded up to whole MiB, lumberjack's unit) and starts a fresh one.
+// PB only: the log files are the process's, whatever the protocol.
 func TestLogRotationKeepsTheOldLog(t *testing.T) {
 	m := oneBuilderMaster(t)
 	dir := filepath.Join(t.TempDir(), "worker")
@@ -524,6 +527,7 @@ func TestLogRotationKeepsTheOldLog(t *testing.T) {
 	}
 }
 
+// PB only: the log files are the process's, whatever the protocol.
 func TestNoLogRotate(t *testing.T) {
 	m := oneBuilderMaster(t)
 	w := startOurs(t, m, "w1", "s3cret-pw", "--no-logrotate", "--log-size=100")

@@ -332,7 +332,8 @@ func assertNoSecret(t *testing.T, addr, dir string) {
 }
 
 // A worker started in the background by `start` keeps its status file
-// just as one in the foreground does.
+// just as one in the foreground does. PB only: the status file over
+// msgpack is TestStatusHealthAndMetricsThroughALife's.
 func TestStatusOfADaemon(t *testing.T) {
 	m := oneBuilderMaster(t)
 	ctx := testContext(t)
