@@ -55,20 +55,6 @@ func (s *recordingSink) wait(t *testing.T) {
 	}
 }
 
-func (s *recordingSink) text(key string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var b strings.Builder
-	for _, u := range s.updates {
-		if u.Key == key {
-			if t, ok := u.Value.(string); ok {
-				b.WriteString(t)
-			}
-		}
-	}
-	return b.String()
-}
-
 func testBot(t *testing.T) *bot {
 	return newBot(&config.Config{Basedir: t.TempDir()}, slog.New(slog.DiscardHandler), "test")
 }

@@ -79,8 +79,8 @@ func fakeProxy(t *testing.T, status string, requests chan<- string) string {
 		requests <- string(buf[:n])
 		// The first tunnelled bytes come with the answer: they must
 		// not be lost.
-		io.WriteString(c, status+"\r\nX-Proxy: yes\r\n\r\nhello")
-		io.Copy(c, c)
+		_, _ = io.WriteString(c, status+"\r\nX-Proxy: yes\r\n\r\nhello")
+		_, _ = io.Copy(c, c)
 	}()
 	return l.Addr().String()
 }
@@ -108,7 +108,7 @@ func TestDialThroughProxy(t *testing.T) {
 	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "hello" {
 		t.Errorf("first tunnelled bytes %q, %v", buf, err)
 	}
-	io.WriteString(conn, "ping")
+	_, _ = io.WriteString(conn, "ping")
 	if _, err := io.ReadFull(conn, buf[:4]); err != nil || string(buf[:4]) != "ping" {
 		t.Errorf("echo %q, %v", buf[:4], err)
 	}

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"net"
 	"sync"
 	"testing"
@@ -188,9 +187,9 @@ func (c *fakePBConn) readLoop() {
 			}
 			if msg[4] != int64(0) {
 				if failure != nil {
-					c.write([]any{[]byte("error"), msg[1], jl(failure)})
+					_ = c.write([]any{[]byte("error"), msg[1], jl(failure)})
 				} else {
-					c.write([]any{[]byte("answer"), msg[1], jl(value)})
+					_ = c.write([]any{[]byte("answer"), msg[1], jl(value)})
 				}
 			}
 		}
@@ -265,14 +264,4 @@ func (c *fakePBConn) waitCall(objectID int64, method string) []any {
 			return nil
 		}
 	}
-}
-
-func isText(v any, want string) bool {
-	switch x := v.(type) {
-	case string:
-		return x == want
-	case []byte:
-		return bytes.Equal(x, []byte(want))
-	}
-	return false
 }

@@ -173,7 +173,7 @@ func TestHostileMaster(t *testing.T) {
 	}
 
 	// Raw bytes that are no banana: the worker hangs up and comes back.
-	c.writeRaw([]byte{0x01, 0xff, 0xfe, 0x00})
+	_ = c.writeRaw([]byte{0x01, 0xff, 0xfe, 0x00})
 	select {
 	case <-c.closed:
 	case <-time.After(10 * time.Second):

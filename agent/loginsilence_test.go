@@ -34,8 +34,8 @@ func silentMaster(t *testing.T) (port int) {
 			}
 			go func() {
 				defer conn.Close()
-				conn.Write(offer)
-				io.Copy(io.Discard, conn) // until the worker hangs up
+				_, _ = conn.Write(offer)
+				_, _ = io.Copy(io.Discard, conn) // until the worker hangs up
 			}()
 		}
 	}()

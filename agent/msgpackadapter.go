@@ -91,7 +91,7 @@ type msgpackSession struct {
 func (s *msgpackSession) end() {
 	s.cancel()
 	s.ms.Close()
-	<-s.served
+	<-s.served //nolint:errcheck // waits for Serve to end; its error was seen where it ended
 }
 
 func (s *msgpackSession) serve(ctx context.Context) error {

@@ -134,27 +134,73 @@ func textValue(text string, now float64) []any {
 	return []any{text, offsets, times}
 }
 
+// The master serves a connection's requests in the order they arrive: it
+// handles each message as it reads it, and its FileWriter's write, utime
+// and close, its DirectoryWriter's unpack and its FileReader's read are
+// synchronous (master/buildbot/worker/protocols/manager/msgpack.py,
+// 3.7 and 4.3). So the writer and the reader pipeline, as over PB:
+// command.PipelinedWriter and PipelinedReader. The blocks stay well below
+// what either side reads in one message (the master sets no limit, the
+// session's MaxMessageSize is 64 MiB).
+
+// start sends one request about this command without waiting for its
+// answer, and returns the function that waits for it. The send waits only
+// for a slot in the session's window of requests awaiting an answer,
+// which the master frees as it answers or the session's end frees.
+func (s *msgpackSink) start(op string, extra ...msgpack.Pair) (*msgpack.Pending, error) {
+	return s.ms.Send(context.Background(), op, s.fields(extra...))
+}
+
+// started is a request's wait when only its success matters.
+func started(p *msgpack.Pending, err error) (func(context.Context) error, error) {
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		_, err := p.Wait(ctx)
+		return err
+	}, nil
+}
+
 // msgpackWriter is the master's file or directory writer of an upload.
 type msgpackWriter struct {
 	sink *msgpackSink
 	dir  bool
 }
 
-func (w *msgpackWriter) Write(ctx context.Context, data []byte) error {
-	op := "update_upload_file_write"
+func (w *msgpackWriter) writeOp() string {
 	if w.dir {
-		op = "update_upload_directory_write"
+		return "update_upload_directory_write"
 	}
-	_, err := w.sink.call(ctx, op, msgpack.Pair{Key: "args", Value: data})
+	return "update_upload_file_write"
+}
+
+func (w *msgpackWriter) Write(ctx context.Context, data []byte) error {
+	_, err := w.sink.call(ctx, w.writeOp(), msgpack.Pair{Key: "args", Value: data})
 	return err
 }
 
-// Utime: a 3.7 master answers it with an exception (MSGPACK.md §3.3), which
-// fails a keepstamp upload there, as it does the reference's.
+// StartWrite sends data at once: the session encodes it before Send
+// returns, so the caller may reuse it.
+func (w *msgpackWriter) StartWrite(data []byte) (func(context.Context) error, error) {
+	return started(w.sink.start(w.writeOp(), msgpack.Pair{Key: "args", Value: data}))
+}
+
+func utimeFields(atime, mtime float64) []msgpack.Pair {
+	return []msgpack.Pair{{Key: "access_time", Value: atime}, {Key: "modified_time", Value: mtime}}
+}
+
+// Utime: the 3.7 and 4.3 masters answer it with an exception (they call
+// their writer's remote_utime with the key names instead of the times;
+// MSGPACK.md §3.3), which fails a keepstamp upload there, as it does the
+// reference's.
 func (w *msgpackWriter) Utime(ctx context.Context, atime, mtime float64) error {
-	_, err := w.sink.call(ctx, "update_upload_file_utime",
-		msgpack.Pair{Key: "access_time", Value: atime}, msgpack.Pair{Key: "modified_time", Value: mtime})
+	_, err := w.sink.call(ctx, "update_upload_file_utime", utimeFields(atime, mtime)...)
 	return err
+}
+
+func (w *msgpackWriter) StartUtime(atime, mtime float64) (func(context.Context) error, error) {
+	return started(w.sink.start("update_upload_file_utime", utimeFields(atime, mtime)...))
 }
 
 func (w *msgpackWriter) Close(ctx context.Context) error {
@@ -166,19 +212,44 @@ func (w *msgpackWriter) Close(ctx context.Context) error {
 	return err
 }
 
+func (w *msgpackWriter) StartClose() (func(context.Context) error, error) {
+	if w.dir {
+		return func(context.Context) error { return nil }, nil
+	}
+	return started(w.sink.start("update_upload_file_close"))
+}
+
 func (w *msgpackWriter) Unpack(ctx context.Context) error {
 	_, err := w.sink.call(ctx, "update_upload_directory_unpack")
 	return err
 }
 
+func (w *msgpackWriter) StartUnpack() (func(context.Context) error, error) {
+	return started(w.sink.start("update_upload_directory_unpack"))
+}
+
 // msgpackReader is the master's file reader of a download. Masters 3.7 and
-// later discard the data they read (MSGPACK.md §3.3) and answer nil, which
+// 4.3 discard the data they read (MSGPACK.md §3.3) and answer nil, which
 // reads as the end of the file: the download arrives empty, as it does on
-// the reference.
+// the reference. A master that answers with the data, as the op means,
+// gets a pipelined download.
 type msgpackReader struct{ sink *msgpackSink }
 
 func (r *msgpackReader) Read(ctx context.Context, n int) ([]byte, error) {
-	v, err := r.sink.call(ctx, "update_read_file", msgpack.Pair{Key: "length", Value: int64(n)})
+	return readAnswer(r.sink.call(ctx, "update_read_file", readLength(n)))
+}
+
+func (r *msgpackReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
+	p, err := r.sink.start("update_read_file", readLength(n))
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([]byte, error) { return readAnswer(p.Wait(ctx)) }, nil
+}
+
+func readLength(n int) msgpack.Pair { return msgpack.Pair{Key: "length", Value: int64(n)} }
+
+func readAnswer(v any, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -197,3 +268,13 @@ func (r *msgpackReader) Close(ctx context.Context) error {
 	_, err := r.sink.call(ctx, "update_read_file_close")
 	return err
 }
+
+func (r *msgpackReader) StartClose() (func(context.Context) error, error) {
+	return started(r.sink.start("update_read_file_close"))
+}
+
+// The transfer adapters' contracts, checked by the compiler.
+var (
+	_ command.PipelinedWriter = (*msgpackWriter)(nil)
+	_ command.PipelinedReader = (*msgpackReader)(nil)
+)

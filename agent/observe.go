@@ -93,9 +93,9 @@ func observeCommand(obs Observer, builder, id, name string, args command.Args, s
 	for k, v := range args {
 		switch x := v.(type) {
 		case command.FileWriter:
-			args[k] = &countingWriter{FileWriter: x, obs: obs}
+			args[k] = countWrites(x, obs)
 		case command.FileReader:
-			args[k] = &countingReader{FileReader: x, obs: obs}
+			args[k] = countReads(x, obs)
 		}
 	}
 	return oc, &observingSink{Sink: sink, cmd: oc}
@@ -166,6 +166,26 @@ func countLines(s string) int {
 	return n
 }
 
+// countWrites and countReads wrap a transfer's writer or reader so that
+// obs learns the bytes moved. A writer or reader that pipelines stays
+// one: a transfer keeps its window only through those calls.
+func countWrites(w command.FileWriter, obs Observer) command.FileWriter {
+	cw := &countingWriter{FileWriter: w, obs: obs}
+	if pw, ok := w.(command.PipelinedWriter); ok {
+		return &countingPipelinedWriter{countingWriter: cw, pw: pw}
+	}
+	return cw
+}
+
+func countReads(r command.FileReader, obs Observer) command.FileReader {
+	cr := &countingReader{FileReader: r, obs: obs}
+	if pr, ok := r.(command.PipelinedReader); ok {
+		recycler, _ := r.(command.BlockRecycler)
+		return &countingPipelinedReader{countingReader: cr, pr: pr, recycler: recycler}
+	}
+	return cr
+}
+
 type countingWriter struct {
 	command.FileWriter
 	obs Observer
@@ -190,6 +210,70 @@ func (r *countingReader) Read(ctx context.Context, n int) ([]byte, error) {
 		r.obs.Transferred(false, len(data))
 	}
 	return data, err
+}
+
+type countingPipelinedWriter struct {
+	*countingWriter
+	pw command.PipelinedWriter
+}
+
+func (w *countingPipelinedWriter) StartWrite(data []byte) (func(context.Context) error, error) {
+	wait, err := w.pw.StartWrite(data)
+	if err != nil {
+		return nil, err
+	}
+	n := len(data)
+	return func(ctx context.Context) error {
+		err := wait(ctx)
+		if err == nil {
+			w.obs.Transferred(true, n)
+		}
+		return err
+	}, nil
+}
+
+func (w *countingPipelinedWriter) StartUtime(atime, mtime float64) (func(context.Context) error, error) {
+	return w.pw.StartUtime(atime, mtime)
+}
+
+func (w *countingPipelinedWriter) StartClose() (func(context.Context) error, error) {
+	return w.pw.StartClose()
+}
+
+func (w *countingPipelinedWriter) StartUnpack() (func(context.Context) error, error) {
+	return w.pw.StartUnpack()
+}
+
+// countingPipelinedReader is also a command.BlockRecycler, which hands
+// the blocks back to a reader that recycles them and drops them otherwise.
+type countingPipelinedReader struct {
+	*countingReader
+	pr       command.PipelinedReader
+	recycler command.BlockRecycler // nil when the reader does not recycle
+}
+
+func (r *countingPipelinedReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
+	wait, err := r.pr.StartRead(n)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([]byte, error) {
+		data, err := wait(ctx)
+		if len(data) > 0 {
+			r.obs.Transferred(false, len(data))
+		}
+		return data, err
+	}, nil
+}
+
+func (r *countingPipelinedReader) StartClose() (func(context.Context) error, error) {
+	return r.pr.StartClose()
+}
+
+func (r *countingPipelinedReader) Recycle(block []byte) {
+	if r.recycler != nil {
+		r.recycler.Recycle(block)
+	}
 }
 
 // Observers makes one Observer of several, called in order; nil ones are

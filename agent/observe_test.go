@@ -109,9 +109,9 @@ func TestObservedCommandCountsAndResults(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	args["writer"].(command.FileWriter).Write(ctx, make([]byte, 100))
-	args["reader"].(command.FileReader).Read(ctx, 64)
-	args["reader"].(command.FileReader).Read(ctx, 64)
+	_ = args["writer"].(command.FileWriter).Write(ctx, make([]byte, 100))
+	_, _ = args["reader"].(command.FileReader).Read(ctx, 64)
+	_, _ = args["reader"].(command.FileReader).Read(ctx, 64)
 	oc.finished(plainCommand{}, false)
 	if obs.lines != 4 || obs.up != 100 || obs.down != 10 {
 		t.Errorf("lines %d, up %d, down %d; want 4, 100, 10", obs.lines, obs.up, obs.down)
@@ -137,7 +137,7 @@ func TestObservedCommandCountsAndResults(t *testing.T) {
 		oc, sink := observeCommand(obs, "b1", "1", "shell", command.Args{}, nullSink{})
 		oc.started()
 		if tc.rc != nil {
-			sink.SendUpdates(ctx, []command.Update{{Key: "rc", Value: *tc.rc}})
+			_ = sink.SendUpdates(ctx, []command.Update{{Key: "rc", Value: *tc.rc}})
 		}
 		oc.finished(tc.cmd, tc.lost)
 		if len(obs.finished) != 1 || obs.finished[0].Result != tc.want {
@@ -210,8 +210,74 @@ func TestConnectRoundTriesEachMasterInOrder(t *testing.T) {
 		t.Fatalf("route after the round: %v", w.route)
 	}
 	obs.states = nil
-	w.connectRound(context.Background())
+	_, _ = w.connectRound(context.Background())
 	if len(obs.states) == 0 || obs.states[0].Master != down {
 		t.Errorf("the next round did not start at the first master: %+v", obs.states)
+	}
+}
+
+// pipeWriter and pipeReader answer every call at once.
+type pipeWriter struct{ nullWriter }
+
+func answered(context.Context) error { return nil }
+
+func (pipeWriter) StartWrite([]byte) (func(context.Context) error, error) { return answered, nil }
+func (pipeWriter) StartUtime(float64, float64) (func(context.Context) error, error) {
+	return answered, nil
+}
+func (pipeWriter) StartClose() (func(context.Context) error, error)  { return answered, nil }
+func (pipeWriter) StartUnpack() (func(context.Context) error, error) { return answered, nil }
+
+type pipeReader struct {
+	fixedReader
+	recycled int
+}
+
+func (r *pipeReader) StartRead(n int) (func(context.Context) ([]byte, error), error) {
+	data, err := r.Read(context.Background(), n)
+	return func(context.Context) ([]byte, error) { return data, err }, nil
+}
+func (r *pipeReader) StartClose() (func(context.Context) error, error) { return answered, nil }
+func (r *pipeReader) Recycle([]byte)                                   { r.recycled++ }
+
+// The observer's wrappers keep a writer's or reader's pipelined calls (a
+// transfer keeps its window only through them) and count what they move
+// once it is answered.
+func TestObservedTransfersStayPipelined(t *testing.T) {
+	ctx := context.Background()
+	obs := &recordingObserver{}
+	inner := &pipeReader{fixedReader: fixedReader{left: 10}}
+	args := command.Args{"writer": pipeWriter{}, "reader": inner, "plain": nullWriter{}}
+	observeCommand(obs, "b1", "3", "upload", args, nullSink{})
+	w, ok := args["writer"].(command.PipelinedWriter)
+	if !ok {
+		t.Fatalf("the observed writer %T does not pipeline", args["writer"])
+	}
+	r, ok := args["reader"].(command.PipelinedReader)
+	if !ok {
+		t.Fatalf("the observed reader %T does not pipeline", args["reader"])
+	}
+	if _, ok := args["plain"].(command.PipelinedWriter); ok {
+		t.Errorf("a writer that does not pipeline became one")
+	}
+	wait, err := w.StartWrite(make([]byte, 100))
+	if err != nil || obs.up != 0 {
+		t.Fatalf("StartWrite: %v; %d bytes counted before the answer", err, obs.up)
+	}
+	if err := wait(ctx); err != nil || obs.up != 100 {
+		t.Errorf("answered write: %v, %d bytes counted; want 100", err, obs.up)
+	}
+	read, _ := r.StartRead(64)
+	block, err := read(ctx)
+	if err != nil || len(block) != 10 || obs.down != 10 {
+		t.Errorf("read %d bytes (%v), %d counted; want 10", len(block), err, obs.down)
+	}
+	rc, ok := args["reader"].(command.BlockRecycler)
+	if !ok {
+		t.Fatal("the observed reader does not hand blocks back")
+	}
+	rc.Recycle(block)
+	if inner.recycled != 1 {
+		t.Errorf("the block did not reach the reader's Recycle")
 	}
 }

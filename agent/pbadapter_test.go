@@ -116,10 +116,18 @@ func TestFailureOfOSError(t *testing.T) {
 
 func TestWorkerInfo(t *testing.T) {
 	base := t.TempDir()
-	os.MkdirAll(filepath.Join(base, "info"), 0o755)
-	os.WriteFile(filepath.Join(base, "info", "admin"), []byte("Ann <ann@example.org>\n"), 0o644)
-	os.WriteFile(filepath.Join(base, "info", "host"), []byte("a test host\n"), 0o644)
-	os.WriteFile(filepath.Join(base, "info", "version"), []byte("overridden\n"), 0o644)
+	if err := os.MkdirAll(filepath.Join(base, "info"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "info", "admin"), []byte("Ann <ann@example.org>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "info", "host"), []byte("a test host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "info", "version"), []byte("overridden\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("WORKERPASS", "sekrit")
 	cfg := &config.Config{Basedir: base, NumCPUs: 3, DeleteLeftoverDirs: true}
 	b := newBot(cfg, slog.New(slog.DiscardHandler), "1.2.3")
@@ -157,7 +165,9 @@ func TestWorkerInfo(t *testing.T) {
 
 func TestSetBuilderListCreatesDirs(t *testing.T) {
 	base := t.TempDir()
-	os.MkdirAll(filepath.Join(base, "old"), 0o755)
+	if err := os.MkdirAll(filepath.Join(base, "old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	b := newBot(&config.Config{Basedir: base}, slog.New(slog.DiscardHandler), "x")
 	got, err := b.setBuilderList([]builderSpec{{"b1", "b1"}, {"b2", "dir2"}})
 	if err != nil {

@@ -28,9 +28,15 @@ type runningWorker struct {
 func runAgent(t *testing.T, m *mastertest.Master, name, password string, tweak func(*config.Config)) *runningWorker {
 	t.Helper()
 	base := t.TempDir()
-	os.MkdirAll(filepath.Join(base, "info"), 0o755)
-	os.WriteFile(filepath.Join(base, "info", "admin"), []byte("Test Admin <admin@example.org>\n"), 0o644)
-	os.WriteFile(filepath.Join(base, "info", "host"), []byte("agent test host\n"), 0o644)
+	if err := os.MkdirAll(filepath.Join(base, "info"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "info", "admin"), []byte("Test Admin <admin@example.org>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "info", "host"), []byte("agent test host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := &config.Config{
 		Basedir:    base,
 		MasterHost: "127.0.0.1",
@@ -59,7 +65,8 @@ func runAgent(t *testing.T, m *mastertest.Master, name, password string, tweak f
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-w.done:
+		case err := <-w.done:
+			_ = err // the test has already judged the run
 		case <-time.After(20 * time.Second):
 			t.Error("the worker did not stop")
 		}

@@ -21,7 +21,9 @@ func TestWatchShutdownStamp(t *testing.T) {
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	os.Chtimes(path, old, old)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fire := make(chan string, 1)
@@ -34,7 +36,9 @@ func TestWatchShutdownStamp(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	now := time.Now()
-	os.Chtimes(path, now, now)
+	if err := os.Chtimes(path, now, now); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-fire:
 	case <-time.After(10 * time.Second):

@@ -52,7 +52,7 @@ func TestShutdownWithoutARequestWaitsForAQuietPeriod(t *testing.T) {
 	default:
 		t.Fatal("the worker stopped while its command was still running")
 	}
-	if !errors.Is(context.Cause(ctx), errShutdownNow) || stopReason(ctx) != ErrShutdown {
+	if !errors.Is(context.Cause(ctx), errShutdownNow) || !errors.Is(stopReason(ctx), ErrShutdown) {
 		t.Errorf("stopped with %v, want the graceful shutdown", context.Cause(ctx))
 	}
 	// The command's second, then half a second of quiet.

@@ -80,7 +80,7 @@ func (r *silencingRelay) pipe(from, to net.Conn) {
 		n, err := from.Read(buf)
 		if n > 0 && !r.silenced.Load() {
 			if _, werr := to.Write(buf[:n]); werr != nil {
-				io.Copy(io.Discard, from)
+				_, _ = io.Copy(io.Discard, from)
 				return
 			}
 		}

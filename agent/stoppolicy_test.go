@@ -34,15 +34,15 @@ func runSleep(t *testing.T, c *fakePBConn, seconds string) int64 {
 	return 100
 }
 
-func waitRun(t *testing.T, done <-chan error, within time.Duration) (error, time.Duration) {
+func waitRun(t *testing.T, done <-chan error, within time.Duration) (time.Duration, error) {
 	t.Helper()
 	start := time.Now()
 	select {
 	case err := <-done:
-		return err, time.Since(start)
+		return time.Since(start), err
 	case <-time.After(within):
 		t.Fatalf("the worker still runs %v after the stop request", within)
-		return nil, 0
+		return 0, nil
 	}
 }
 
@@ -65,7 +65,7 @@ func TestStopWithARefusingMaster(t *testing.T) {
 	c := m.next()
 	ref := runSleep(t, c, "2")
 	stop <- "we got SIGTERM"
-	err, took := waitRun(t, done, 30*time.Second)
+	took, err := waitRun(t, done, 30*time.Second)
 	if !errors.Is(err, ErrShutdown) {
 		t.Errorf("Run = %v, want ErrShutdown", err)
 	}
@@ -91,7 +91,7 @@ func TestStopIdleWithARefusingMaster(t *testing.T) {
 	_, done, _ := startFakeWorker(t, m, Options{Stop: stop})
 	m.next()
 	stop <- "we got SIGINT"
-	if err, took := waitRun(t, done, 10*time.Second); !errors.Is(err, ErrShutdown) || took > 3*time.Second {
+	if took, err := waitRun(t, done, 10*time.Second); !errors.Is(err, ErrShutdown) || took > 3*time.Second {
 		t.Errorf("Run = %v after %v, want ErrShutdown at once", err, took)
 	}
 	noReconnect(t, m)
@@ -108,7 +108,7 @@ func TestStopWhenTheConnectionEnds(t *testing.T) {
 	stop <- "we got SIGTERM"
 	c.waitCall(2, "shutdown")
 	c.conn.Close()
-	if err, _ := waitRun(t, done, 20*time.Second); !errors.Is(err, ErrShutdown) {
+	if _, err := waitRun(t, done, 20*time.Second); !errors.Is(err, ErrShutdown) {
 		t.Errorf("Run = %v, want ErrShutdown", err)
 	}
 	noReconnect(t, m)
@@ -123,7 +123,7 @@ func TestStopWithinTheBound(t *testing.T) {
 	c := m.next()
 	runSleep(t, c, "300")
 	stop <- "we got SIGTERM"
-	err, took := waitRun(t, done, 30*time.Second)
+	took, err := waitRun(t, done, 30*time.Second)
 	if !errors.Is(err, ErrShutdown) {
 		t.Errorf("Run = %v, want ErrShutdown", err)
 	}

@@ -59,8 +59,8 @@ func tlsServer(t *testing.T, cert tls.Certificate) int {
 			}
 			go func() {
 				defer c.Close()
-				c.(*tls.Conn).Handshake()
-				c.Write([]byte("ok"))
+				_ = c.(*tls.Conn).Handshake()
+				_, _ = c.Write([]byte("ok"))
 			}()
 		}
 	}()
@@ -71,7 +71,9 @@ func TestDialTLSWithTrustRoots(t *testing.T) {
 	cert, certPEM := selfSigned(t)
 	port := tlsServer(t, cert)
 	roots := t.TempDir()
-	os.WriteFile(filepath.Join(roots, "README"), []byte("not a certificate\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(roots, "README"), []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(roots, "master.pem"), certPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A buildbot.tac is Python, run by twistd. The ones that buildbot-worker
@@ -45,24 +46,33 @@ type tacStatement struct {
 // boilerplate matches the template's statements that carry no setting:
 // imports, the relocatable guard and its body, the logging set-up, the
 // 0.8 template's try/except around it, and the worker service itself.
-var boilerplate = []*regexp.Regexp{
-	regexp.MustCompile(`^(import|from)\s`),
-	regexp.MustCompile(`^if\s+basedir\s*==\s*['"]\.['"]\s*:$`),
-	regexp.MustCompile(`^basedir\s*=\s*os\.path\.abspath\(os\.path\.dirname\(__file__\)\)$`),
-	regexp.MustCompile(`^application\s*=\s*service\.Application\(\s*['"](buildbot-worker|buildslave)['"]\s*\)$`),
-	regexp.MustCompile(`^logfile\s*=\s*LogFile\.fromFullPath\(`),
-	regexp.MustCompile(`^application\.setComponent\(\s*ILogObserver\s*,`),
-	regexp.MustCompile(`^(try|except(\s+\w+(\s+as\s+\w+)?)?|else)\s*:$`),
-	regexp.MustCompile(`^pass$`),
-	regexp.MustCompile(`^(s|w)\s*=\s*(Worker|BuildSlave)\(`),
-	regexp.MustCompile(`^(s|w)\.setServiceParent\(\s*application\s*\)$`),
-}
+// This file's patterns are compiled on first use, not at start: only
+// create-slave, import and upgrade read a tac, and compiled they are
+// 140 kB of heap that a running worker would keep for nothing.
+var boilerplate = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`^(import|from)\s`),
+		regexp.MustCompile(`^if\s+basedir\s*==\s*['"]\.['"]\s*:$`),
+		regexp.MustCompile(`^basedir\s*=\s*os\.path\.abspath\(os\.path\.dirname\(__file__\)\)$`),
+		regexp.MustCompile(`^application\s*=\s*service\.Application\(\s*['"](buildbot-worker|buildslave)['"]\s*\)$`),
+		regexp.MustCompile(`^logfile\s*=\s*LogFile\.fromFullPath\(`),
+		regexp.MustCompile(`^application\.setComponent\(\s*ILogObserver\s*,`),
+		regexp.MustCompile(`^(try|except(\s+\w+(\s+as\s+\w+)?)?|else)\s*:$`),
+		regexp.MustCompile(`^pass$`),
+		regexp.MustCompile(`^(s|w)\s*=\s*(Worker|BuildSlave)\(`),
+		regexp.MustCompile(`^(s|w)\.setServiceParent\(\s*application\s*\)$`),
+	}
+})
 
 // loggingLine marks the logging block, whose absence means the worker was
 // created with --no-logrotate.
-var loggingLine = regexp.MustCompile(`LogFile\.fromFullPath|setComponent\(\s*ILogObserver`)
+var loggingLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`LogFile\.fromFullPath|setComponent\(\s*ILogObserver`)
+})
 
-var assignment = regexp.MustCompile(`^([A-Za-z_][A-Za-z_0-9]*)\s*=\s*(.*)$`)
+var assignment = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([A-Za-z_][A-Za-z_0-9]*)\s*=\s*(.*)$`)
+})
 
 // ParseTac reads a buildbot.tac's text. It fails only when the text is not
 // a worker's tac at all or lacks what a worker needs (name, password,
@@ -80,7 +90,7 @@ func ParseTac(text string) (*Tac, error) {
 		if strings.Contains(s.text, "service.Application(") {
 			isTac = true
 		}
-		if loggingLine.MatchString(s.text) {
+		if loggingLine().MatchString(s.text) {
 			logging = true
 		}
 		if s.indented && !strings.HasPrefix(s.text, "basedir") && !isBoilerplate(s.text) {
@@ -90,7 +100,7 @@ func ParseTac(text string) (*Tac, error) {
 		if isBoilerplate(s.text) {
 			continue
 		}
-		m := assignment.FindStringSubmatch(s.text)
+		m := assignment().FindStringSubmatch(s.text)
 		if m == nil {
 			t.notUnderstood(s)
 			continue
@@ -129,7 +139,7 @@ func ParseTac(text string) (*Tac, error) {
 }
 
 func isBoilerplate(s string) bool {
-	for _, re := range boilerplate {
+	for _, re := range boilerplate() {
 		if re.MatchString(s) {
 			return true
 		}
@@ -144,7 +154,7 @@ func (t *Tac) notUnderstood(s tacStatement) {
 // redactTacLine keeps a password out of messages: a statement naming the
 // password variable is shown without its value.
 func redactTacLine(s string) string {
-	if m := assignment.FindStringSubmatch(s); m != nil && m[1] == "passwd" {
+	if m := assignment().FindStringSubmatch(s); m != nil && m[1] == "passwd" {
 		return "passwd = [redacted]"
 	}
 	if len(s) > 120 {
@@ -283,9 +293,10 @@ func stripComment(line string) (code string, depth int, err error) {
 		c := line[i]
 		switch {
 		case quote != 0:
-			if c == '\\' {
+			switch c {
+			case '\\':
 				i++
-			} else if c == quote {
+			case quote:
 				quote = 0
 			}
 		case c == '\'' || c == '"':
@@ -322,10 +333,10 @@ type pyValue struct {
 }
 
 var (
-	pyDecimal = regexp.MustCompile(`^[+-]?(0|[1-9][0-9_]*)$`)
-	pyOctal   = regexp.MustCompile(`^0[oO]?[0-7_]+$`)
-	pyHex     = regexp.MustCompile(`^0[xX][0-9a-fA-F_]+$`)
-	pyFloat   = regexp.MustCompile(`^[+-]?[0-9]+\.[0-9]*([eE][+-]?[0-9]+)?$`)
+	pyDecimal = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[+-]?(0|[1-9][0-9_]*)$`) })
+	pyOctal   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^0[oO]?[0-7_]+$`) })
+	pyHex     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^0[xX][0-9a-fA-F_]+$`) })
+	pyFloat   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[+-]?[0-9]+\.[0-9]*([eE][+-]?[0-9]+)?$`) })
 )
 
 // parsePyLiteral reads the literals the tac templates write. Octal accepts
@@ -338,26 +349,26 @@ func parsePyLiteral(src string) (pyValue, error) {
 		v.none = true
 	case src == "True" || src == "False":
 		v.isBool, v.boolean = true, src == "True"
-	case pyDecimal.MatchString(src):
+	case pyDecimal().MatchString(src):
 		n, err := strconv.ParseInt(strings.ReplaceAll(src, "_", ""), 10, 64)
 		if err != nil {
 			return v, err
 		}
 		v.isInt, v.n = true, n
-	case pyOctal.MatchString(src):
+	case pyOctal().MatchString(src):
 		digits := strings.ReplaceAll(strings.TrimLeft(src[1:], "oO"), "_", "")
 		n, err := strconv.ParseInt(digits, 8, 64)
 		if err != nil {
 			return v, err
 		}
 		v.isInt, v.n = true, n
-	case pyHex.MatchString(src):
+	case pyHex().MatchString(src):
 		n, err := strconv.ParseInt(strings.ReplaceAll(src[2:], "_", ""), 16, 64)
 		if err != nil {
 			return v, err
 		}
 		v.isInt, v.n = true, n
-	case pyFloat.MatchString(src):
+	case pyFloat().MatchString(src):
 		f, err := strconv.ParseFloat(src, 64)
 		if err != nil {
 			return v, err

@@ -65,7 +65,7 @@ func FuzzTacRoundTrip(f *testing.F) {
 	f.Add("w", "a\nimport os; os.system('x')\n", "h\x00")
 	f.Add("w", "\u2028\U0001F600\x7f", "h")
 	f.Fuzz(func(t *testing.T, name, password, host string) {
-		ParseTac(name + password + host)
+		_, _ = ParseTac(name + password + host)
 		c := Defaults()
 		c.Relocatable, c.Basedir = true, "."
 		c.Name, c.Password, c.MasterHost = name, password, host

@@ -40,7 +40,7 @@ func slavealloc(t *testing.T) string {
 		sallocBin = filepath.Join(filepath.Dir(binary), "slavealloc")
 		out, err := exec.Command("go", "build", "-race", "-o", sallocBin, "../cmd/slavealloc").CombinedOutput()
 		if err != nil {
-			sallocErr = fmt.Errorf("building slavealloc: %v\n%s", err, out)
+			sallocErr = fmt.Errorf("building slavealloc: %w\n%s", err, out)
 		}
 	})
 	if sallocErr != nil {
@@ -89,7 +89,7 @@ func startAllocator(t *testing.T, dbURL, tokenFile string, extra ...string) *all
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { s.cmd.Wait(); close(s.done) }()
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(s.stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -118,11 +118,11 @@ func (s *allocatorServer) stop() {
 		return
 	default:
 	}
-	s.cmd.Process.Signal(os.Interrupt)
+	_ = s.cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-s.done:
 	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
+		_ = s.cmd.Process.Kill()
 		<-s.done
 	}
 }
@@ -181,9 +181,13 @@ func allocatorEndToEnd(t *testing.T, dbURL string, encrypt bool, m1, m2 *mastert
 			"--pb-port", strconv.Itoa(m.PBPort()), "--pool", "p"}, api...)...)
 	}
 	pwFile := filepath.Join(dir, "pw")
-	os.WriteFile(pwFile, []byte(allocPassword+"\n"), 0o600)
+	if err := os.WriteFile(pwFile, []byte(allocPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	mustSA(t, append([]string{"worker", "add", allocWorker, "--pool", "p", "--password-file", pwFile}, api...)...)
-	os.WriteFile(pwFile, []byte("py-pw\n"), 0o600)
+	if err := os.WriteFile(pwFile, []byte("py-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	mustSA(t, append([]string{"worker", "add", pyWorker, "--pool", "p", "--password-file", pwFile}, api...)...)
 
 	if encrypt {
@@ -225,7 +229,7 @@ func allocatorEndToEnd(t *testing.T, dbURL string, encrypt bool, m1, m2 *mastert
 	if err != nil || !strings.Contains(out, "gave master m1") {
 		t.Fatalf("create-slave --allocator: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { buildslave(t, "stop", basedir) })
+	t.Cleanup(func() { _, _ = buildslave(t, "stop", basedir) })
 	out, err = buildslave(t, "start", basedir)
 	if err != nil || !strings.Contains(out, "kept master m1") {
 		t.Fatalf("start: %v\n%s", err, out)
@@ -306,10 +310,16 @@ func pythonWorkerFromTac(t *testing.T, ctx context.Context, api, tokenFile, dir 
 	}
 	pyDir := filepath.Join(dir, "py")
 	for _, d := range []string{pyDir, filepath.Join(pyDir, "info")} {
-		os.Mkdir(d, 0o755)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	os.WriteFile(filepath.Join(pyDir, "info", "admin"), []byte("test\n"), 0o644)
-	os.WriteFile(filepath.Join(pyDir, "buildbot.tac"), tac, 0o600)
+	if err := os.WriteFile(filepath.Join(pyDir, "info", "admin"), []byte("test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pyDir, "buildbot.tac"), tac, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	py := exec.Command(mastertest.ReferenceWorkerProgram, "start", "--nodaemon", pyDir)
 	py.Dir = pyDir
 	var pyOut bytes.Buffer
@@ -318,8 +328,8 @@ func pythonWorkerFromTac(t *testing.T, ctx context.Context, api, tokenFile, dir 
 		t.Fatal(err)
 	}
 	defer func() {
-		py.Process.Signal(os.Interrupt)
-		py.Wait()
+		_ = py.Process.Signal(os.Interrupt)
+		_ = py.Wait()
 	}()
 	if _, err := m.WaitWorkerConnected(ctx, pyWorker); err != nil {
 		t.Fatalf("the Python worker did not connect with the allocator's tac: %v\n%s\n%s", err, pyOut.String(), tac)
@@ -327,8 +337,12 @@ func pythonWorkerFromTac(t *testing.T, ctx context.Context, api, tokenFile, dir 
 	forceSuccess(t, ctx, m, "b2")
 
 	upDir := filepath.Join(dir, "up")
-	os.Mkdir(upDir, 0o755)
-	os.WriteFile(filepath.Join(upDir, "buildbot.tac"), tac, 0o600)
+	if err := os.Mkdir(upDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(upDir, "buildbot.tac"), tac, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, err := buildslave(t, "upgrade-slave", upDir)
 	if err != nil || strings.Contains(out, "not understood") {
 		t.Errorf("upgrade-slave of the allocator's tac: %v\n%s", err, out)

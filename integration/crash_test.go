@@ -50,9 +50,9 @@ func runForeground(t *testing.T, dir string, extra ...*os.File) (*exec.Cmd, *loc
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
 		<-done
 	})
 	return cmd, out, done
@@ -62,7 +62,7 @@ func runForeground(t *testing.T, dir string, extra ...*os.File) (*exec.Cmd, *loc
 // service manager out of patience does, and waits until it is gone.
 func killHard(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
-	cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Process.Signal(syscall.SIGKILL)
 	for range 500 {
 		if err := syscall.Kill(cmd.Process.Pid, 0); err != nil {
 			return
@@ -132,7 +132,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 	dir := createOurs(t, m.WorkerAddr(protocol), "--protocol="+protocol)
 	t.Cleanup(func() {
 		for _, p := range processesWith(marker) {
-			syscall.Kill(p.pid, syscall.SIGKILL)
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
 		}
 	})
 	cmd, _, _ := runForeground(t, dir)
@@ -266,7 +266,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 	dir := createOurs(t, m.WorkerAddr(protocol), "--protocol="+protocol)
 	t.Cleanup(func() {
 		for _, p := range processesWith(marker) {
-			syscall.Kill(p.pid, syscall.SIGKILL)
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
 		}
 	})
 	cmd, out, exited := runForeground(t, dir)
@@ -278,7 +278,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the build's command", func() bool { return len(processesWith(marker)) >= 1 })
-	cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	waitFor(t, ctx, "the worker to ask the master for a shutdown", func() bool {
 		return strings.Contains(out.String(), "Telling the master we want to shutdown")
 	})

@@ -171,11 +171,11 @@ func (s *silencer) serve() {
 		s.accepted = append(s.accepted, time.Now())
 		s.mu.Unlock()
 		go func() {
-			io.Copy(up, down)
+			_, _ = io.Copy(up, down)
 			up.Close()
 		}()
 		go func() {
-			io.Copy(down, up)
+			_, _ = io.Copy(down, up)
 			select {
 			case <-p.silent: // keep the worker's side open
 			default:
@@ -247,14 +247,14 @@ func runOurs(t *testing.T, dir string, env ...string) *ourWorker {
 		// Twice: the second signal stops a worker that is still busy, or
 		// one over msgpack, where the first waits out the quiet period.
 		for range 2 {
-			w.cmd.Process.Signal(syscall.SIGTERM)
+			_ = w.cmd.Process.Signal(syscall.SIGTERM)
 			select {
 			case <-w.done:
 				return
 			case <-time.After(2 * time.Second):
 			}
 		}
-		w.cmd.Process.Kill()
+		_ = w.cmd.Process.Kill()
 		<-w.done
 	})
 	return w
@@ -446,7 +446,7 @@ func testGracefulShutdown(t *testing.T, protocol, allow string, ask func(t *test
 func TestRestartWithStalePidFile(t *testing.T) {
 	m := oneBuilderMaster(t)
 	dir := createOurs(t, m.PBAddr())
-	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	t.Cleanup(func() { _, _ = buildslave(t, "stop", dir) })
 	ctx := testContext(t)
 	pidFile := filepath.Join(dir, "twistd.pid")
 
@@ -460,7 +460,7 @@ func TestRestartWithStalePidFile(t *testing.T) {
 	if err := other.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { other.Process.Kill(); other.Wait() })
+	t.Cleanup(func() { _ = other.Process.Kill(); _ = other.Wait() })
 
 	for what, pid := range map[string]int{"dead": dead.Process.Pid, "another program's": other.Process.Pid} {
 		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {

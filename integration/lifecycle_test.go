@@ -89,7 +89,7 @@ func TestDaemonStartAndStop(t *testing.T) {
 		t.Fatalf("create-worker again (same settings): %v\n%s", err, out)
 	}
 	out, err := buildslave(t, "start", dir)
-	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	t.Cleanup(func() { _, _ = buildslave(t, "stop", dir) })
 	if err != nil {
 		t.Fatalf("start: %v\n%s", err, out)
 	}
@@ -129,7 +129,7 @@ func testWrongPasswordKeepsRetrying(t *testing.T, protocol string) {
 		t.Fatalf("create-worker: %v\n%s", err, out)
 	}
 	out, err := buildslave(t, "start", dir)
-	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	t.Cleanup(func() { _, _ = buildslave(t, "stop", dir) })
 	if err == nil {
 		t.Fatalf("start succeeded with a wrong password:\n%s", out)
 	}
@@ -227,7 +227,7 @@ func assertNoPassword(t *testing.T, dir, password, output string) {
 	if strings.Contains(output, password) {
 		t.Errorf("command output contains the password:\n%s", output)
 	}
-	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+	_ = filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() || filepath.Base(path) == "buildslave.cfg" {
 			return nil
 		}

@@ -295,7 +295,7 @@ func testStatusHealthAndMetricsThroughALife(t *testing.T, protocol string) {
 	}
 
 	// Stopped: not running, and the endpoint is gone.
-	w.cmd.Process.Signal(os.Interrupt)
+	_ = w.cmd.Process.Signal(os.Interrupt)
 	if code := w.wait(t, ctx); code != 0 {
 		t.Errorf("worker exit status %d", code)
 	}
@@ -339,7 +339,7 @@ func TestStatusOfADaemon(t *testing.T) {
 	ctx := testContext(t)
 	dir := createOurs(t, m.PBAddr())
 	out, err := buildslave(t, "start", dir)
-	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	t.Cleanup(func() { _, _ = buildslave(t, "stop", dir) })
 	if err != nil {
 		t.Fatalf("start: %v\n%s", err, out)
 	}

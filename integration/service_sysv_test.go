@@ -43,8 +43,8 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 		return buildslave(t, append(all, dir)...)
 	}
 	t.Cleanup(func() {
-		svc("stop")
-		svc("uninstall")
+		_, _ = svc("stop")
+		_, _ = svc("uninstall")
 	})
 
 	dry, err := svc("install", "--dry-run")

@@ -155,7 +155,7 @@ func startAsSystemd(t *testing.T, argv []string, workdir string, u *user.User) *
 		close(w.done)
 	}()
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-w.done
 	})
 	return w

@@ -79,13 +79,13 @@ http {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill()
 			<-done
 		}
 		if t.Failed() {
@@ -143,8 +143,8 @@ func TestTLSMsgpackThroughNginx(t *testing.T) {
 	}
 	// nginx logs a request when it ends: stop the worker (SIGTERM twice:
 	// at once), and the WebSocket with it.
-	w.cmd.Process.Signal(syscall.SIGTERM)
-	w.cmd.Process.Signal(syscall.SIGTERM)
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
 	if code := w.wait(t, ctx); code != 0 {
 		t.Errorf("worker exit status %d", code)
 	}

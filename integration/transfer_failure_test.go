@@ -169,7 +169,7 @@ func testDownloadMasterKilledLeavesNoPartialFile(t *testing.T, protocol string) 
 		if err != nil {
 			return
 		}
-		f.Write(pseudoRandom(sent, 7))
+		_, _ = f.Write(pseudoRandom(sent, 7))
 		<-ctx.Done()
 		f.Close()
 	}()
@@ -240,7 +240,8 @@ func testDownloadDiskFullFailsTheStep(t *testing.T, protocol string) {
 
 // A master whose writes fail halfway through an upload (its file size
 // limit): the first refused write fails the step with the master's
-// reason, the writer is closed, and the master keeps no partial file.
+// reason, the writer is closed, and the master keeps no partial file;
+// over both protocols, whose writes are pipelined.
 func TestUploadRefusedWriteFailsTheStep(t *testing.T) {
 	forEachProtocol(t, testUploadRefusedWriteFailsTheStep)
 }

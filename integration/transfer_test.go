@@ -98,7 +98,7 @@ func pseudoRandom(n int, seed byte) []byte {
 	var s [32]byte
 	s[0] = seed
 	data := make([]byte, n)
-	rand.NewChaCha8(s).Read(data)
+	_, _ = rand.NewChaCha8(s).Read(data)
 	return data
 }
 
@@ -417,7 +417,6 @@ func testTransfer100MB(t *testing.T, protocol string) {
 	data := pseudoRandom(100<<20, 100)
 	want := sha256Hex(data)
 	writeMasterFile(t, m, "in/big.bin", data)
-	data = nil // 100 MB the rest of the test does not need
 
 	got := runBuild(t, m, "big")
 	if got.build.Results != mastertest.SUCCESS {

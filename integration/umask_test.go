@@ -54,7 +54,7 @@ func TestDaemonDefaultUmaskIsPrivate(t *testing.T) {
 		t.Fatalf("create-worker: %v\n%s", err, out)
 	}
 	out, err := buildslave(t, "start", dir)
-	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	t.Cleanup(func() { _, _ = buildslave(t, "stop", dir) })
 	if err != nil {
 		t.Fatalf("start: %v\n%s", err, out)
 	}

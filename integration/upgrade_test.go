@@ -41,7 +41,7 @@ func upgradeAndBuild(t *testing.T, m *mastertest.Master, dir string) {
 	}
 
 	out, err = buildslave(t, "start", dir)
-	t.Cleanup(func() { buildslave(t, "stop", dir) })
+	t.Cleanup(func() { _, _ = buildslave(t, "stop", dir) })
 	if err != nil {
 		t.Fatalf("start: %v\n%s", err, out)
 	}
@@ -57,7 +57,7 @@ func upgradeAndBuild(t *testing.T, m *mastertest.Master, dir string) {
 	if fi, err := os.Stat(filepath.Join(dir, "buildbot.tac.bak")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("buildbot.tac.bak: %v, %v; want mode 0600", fi, err)
 	}
-	filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+	_ = filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
 		if err != nil || fi.IsDir() || fi.Name() == "buildslave.cfg" || fi.Name() == "buildbot.tac.bak" {
 			return nil
 		}

@@ -69,7 +69,9 @@ func TestBasedirNotWritable(t *testing.T) {
 		t.Skip("needs a directory this user cannot write to (root writes anywhere)")
 	}
 	dir := filepath.Join(t.TempDir(), "ro")
-	os.Mkdir(dir, 0o555)
+	if err := os.Mkdir(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
 	if r := checkBasedir(dir); r.Verdict != Fail || r.Fix == "" {
 		t.Errorf("read-only basedir: %+v", r)
 	}
@@ -109,7 +111,7 @@ func TestRunWithOneFailoverMasterDown(t *testing.T) {
 			if err != nil {
 				return
 			}
-			c.Write([]byte("\x02\x80\x02\x82pb\x04\x82none")) // PB's dialect offer
+			_, _ = c.Write([]byte("\x02\x80\x02\x82pb\x04\x82none")) // PB's dialect offer
 			c.Close()
 		}
 	}()

@@ -66,6 +66,6 @@ func LaunchdPlist(d Definition) (string, error) {
 
 func plistEscape(s string) string {
 	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
+	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
 }

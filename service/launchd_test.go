@@ -2,6 +2,7 @@ package service
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -66,7 +67,7 @@ func decodePlistElement(dec *xml.Decoder, se xml.StartElement) (plistValue, erro
 		var items []plistValue
 		for {
 			v, err := decodePlistValue(dec)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return items, nil
 			}
 			if err != nil {
@@ -78,7 +79,7 @@ func decodePlistElement(dec *xml.Decoder, se xml.StartElement) (plistValue, erro
 		dict := map[string]plistValue{}
 		for {
 			k, err := decodePlistValue(dec)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return dict, nil
 			}
 			if err != nil {

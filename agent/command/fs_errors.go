@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"syscall"
 )
 
@@ -39,14 +38,6 @@ func errnoOf(err error) (int, string) {
 		return 17, "File exists"
 	}
 	return 5, "Input/output error"
-}
-
-// capitalize turns Go's lower-case errno text into the C library's.
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // pyOSErrorText is str() of the OSError Python would raise for err:

@@ -60,7 +60,7 @@ func splitPath(p string) (dir, base string) {
 	}
 	head, tail := p[:i], p[i:]
 	trimmed := strings.TrimRightFunc(head, func(r rune) bool { return r < utf8.RuneSelf && isPathSep(byte(r)) })
-	if trimmed != "" && !(runtime.GOOS == "windows" && strings.HasSuffix(trimmed, ":")) {
+	if trimmed != "" && (runtime.GOOS != "windows" || !strings.HasSuffix(trimmed, ":")) {
 		head = trimmed
 	}
 	return head, tail

@@ -140,11 +140,11 @@ func signalTree(c *child, name string) error {
 	}
 	if out, err := exec.Command("taskkill", args...).CombinedOutput(); err != nil {
 		if kerr := c.cmd.Process.Kill(); kerr != nil && !errors.Is(kerr, os.ErrProcessDone) {
-			return fmt.Errorf("no job object (%v); TASKKILL failed (%v: %s); killing process %d: %w",
+			return fmt.Errorf("no job object (%w); TASKKILL failed (%w: %s); killing process %d: %w",
 				c.tree.noJob, err, out, pid, kerr)
 		}
-		return fmt.Errorf("no job object (%v); TASKKILL failed (%v: %s), killed process %d alone",
+		return fmt.Errorf("no job object (%w); TASKKILL failed (%w: %s), killed process %d alone",
 			c.tree.noJob, err, out, pid)
 	}
-	return fmt.Errorf("no job object (%v); ended the tree of process %d with TASKKILL /T instead", c.tree.noJob, pid)
+	return fmt.Errorf("no job object (%w); ended the tree of process %d with TASKKILL /T instead", c.tree.noJob, pid)
 }

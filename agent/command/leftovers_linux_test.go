@@ -44,7 +44,7 @@ func TestCleanLeftoversEndsRecordedGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	defer func() { _ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL) }()
 	pgid := c.cmd.Process.Pid
 	trackGroup(&Environment{Basedir: base}, c, []string{"/bin/sh", "-c", "sleep"}) // never released
 	deadline := time.Now().Add(5 * time.Second)
@@ -62,7 +62,7 @@ func TestCleanLeftoversEndsRecordedGroups(t *testing.T) {
 	if err := other.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer other.Process.Kill()
+	defer func() { _ = other.Process.Kill() }()
 	st := mustStat(t, other.Process.Pid)
 	recordLeftover(base, leftover{Kind: "group", PGID: other.Process.Pid, SID: st.session, Start: st.start + 1, Boot: bootID()}, slog.New(slog.DiscardHandler))
 	// And a record of a previous boot.

@@ -34,7 +34,9 @@ func TestDownloadPanicLeavesNoTempFile(t *testing.T) {
 func TestCleanLeftoversRemovesPartialDownloads(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "b1", "build")
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(dir, "big.bin")
 
 	// A download that is "killed" half-way: its record stays.
@@ -49,7 +51,7 @@ func TestCleanLeftoversRemovesPartialDownloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write([]byte("partial"))
+	_, _ = f.Write([]byte("partial"))
 	f.Close()
 	tmp = f.Name()
 	if !partialName.MatchString(filepath.Base(tmp)) {
@@ -57,7 +59,9 @@ func TestCleanLeftoversRemovesPartialDownloads(t *testing.T) {
 	}
 	// A file of the user's, and a forged record naming it.
 	mine := filepath.Join(dir, "precious.txt")
-	os.WriteFile(mine, []byte("keep"), 0o644)
+	if err := os.WriteFile(mine, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	release := recordLeftover(base, leftover{Kind: "partial", Path: mine}, slog.New(slog.DiscardHandler))
 	_ = release
 

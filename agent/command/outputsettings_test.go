@@ -38,7 +38,7 @@ func TestOutputSettingsDefaultsAreTheReferences(t *testing.T) {
 	out := NewOutputWith(context.Background(), sink, s)
 	long := strings.Repeat("x", 5000)
 	out.Stdout("a\r\nb\rc\x1b[2Jd\n" + long + "\n")
-	out.Finish(context.Background())
+	_ = out.Finish(context.Background())
 	got := streamText(sink.updates(), "stdout")
 	if want := "a\nb\nc\nd\n" + long[:4095] + "\n" + long[4095:] + "\n"; got != want {
 		t.Errorf("got %q…, want the built-in newline handling and 4095-character lines", got[:min(len(got), 40)])

@@ -30,21 +30,6 @@ type result struct {
 
 func (r result) header() string { return streamText(r.updates, "header") }
 
-// rc returns the rc update's value, failing if there is not exactly one.
-func (r result) rc(t *testing.T) int {
-	t.Helper()
-	var rcs []int
-	for _, u := range r.updates {
-		if u.Key == "rc" {
-			rcs = append(rcs, u.Value.(int))
-		}
-	}
-	if len(rcs) != 1 {
-		t.Fatalf("rc updates %v; all: %q", rcs, r.updates)
-	}
-	return rcs[0]
-}
-
 // runShell runs a shell command through the runner, as the agent does.
 func runShell(t *testing.T, args Args, env *Environment) result {
 	t.Helper()
@@ -432,7 +417,7 @@ func runShellAsync(t *testing.T, ctx context.Context, args Args) *asyncRun {
 	go func() {
 		defer close(a.done)
 		a.err = cmd.Run(ctx, out)
-		out.Finish(context.Background())
+		_ = out.Finish(context.Background())
 	}()
 	t.Cleanup(func() {
 		cmd.Interrupt("test over")

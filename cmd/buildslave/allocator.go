@@ -324,7 +324,7 @@ func logAllocator(cfg *config.Config, level, msg string) {
 	if err != nil {
 		return
 	}
-	defer closeLog()
+	defer func() { _ = closeLog() }()
 	switch level {
 	case "ERROR":
 		logger.Error(msg)

@@ -183,7 +183,9 @@ func TestAllocatorOverTLS(t *testing.T) {
 	tlsSrv := httptest.NewTLSServer(f.srv.Config.Handler)
 	defer tlsSrv.Close()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o644)
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	code, _, errOut := run(t, "create-slave", "--allocator", tlsSrv.URL, "--allocator-token-file", f.tokenFile, filepath.Join(dir, "untrusted"), "w1")
 	if code == 0 || !strings.Contains(errOut, "certificate") {

@@ -17,7 +17,7 @@ func startDaemonTest(t *testing.T, dir, mode string, args ...string) (code int, 
 	t.Cleanup(func() {
 		p, err := inspectPidFile(dir)
 		if err == nil && p.Live {
-			killProcess(p.PID)
+			_ = killProcess(p.PID)
 		}
 	})
 	return run(t, append(append([]string{"start"}, args...), dir)...)

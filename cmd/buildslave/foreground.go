@@ -64,7 +64,7 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	defer func() { _ = closeLog() }()
 
 	release, err := createPidFile(cfg.Basedir)
 	if err != nil {

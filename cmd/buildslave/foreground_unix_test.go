@@ -23,7 +23,7 @@ func TestHandleSignals(t *testing.T) {
 		stopped := make(chan struct{})
 		stop := handleSignals(allow, slog.New(slog.NewTextHandler(&log, nil)), shutdown, stopReq, func() { close(stopped) })
 
-		syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
+		_ = syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
 		if allow == config.ShutdownSignal {
 			if got := receive(t, shutdown); got != "we got SIGHUP" {
 				t.Errorf("SIGHUP asked %q", got)
@@ -31,11 +31,11 @@ func TestHandleSignals(t *testing.T) {
 		} else {
 			waitLog(t, &log, "ignoring SIGHUP")
 		}
-		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+		_ = syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
 		if got := receive(t, stopReq); got != "we got SIGTERM" {
 			t.Errorf("SIGTERM asked %q", got)
 		}
-		syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+		_ = syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
 		select {
 		case <-stopped:
 		case <-time.After(10 * time.Second):

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,9 +83,15 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestVersion(t *testing.T) {
-	code, out, _ := run(t, "--version")
-	if code != 0 || out != "buildslave test\n" {
-		t.Errorf("--version: %d %q", code, out)
+	for _, flag := range []string{"--version", "-v"} {
+		code, out, _ := run(t, flag)
+		if code != 0 || out != "buildslave test\n" {
+			t.Errorf("%s: %d %q", flag, code, out)
+		}
+	}
+	// Without a command or --version, the root command shows its help.
+	if code, out, _ := run(t); code != 0 || !strings.Contains(out, "Available Commands:") {
+		t.Errorf("no arguments: %d %q", code, out)
 	}
 }
 

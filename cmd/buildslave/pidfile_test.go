@@ -31,8 +31,8 @@ func startSleeper(t *testing.T) int {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 	})
 	return cmd.Process.Pid
 }
@@ -95,8 +95,8 @@ func TestInspectPidFileOtherProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 	}()
 	dir := t.TempDir()
 	writePidFile(t, dir, strconv.Itoa(cmd.Process.Pid))

@@ -281,7 +281,7 @@ could see it. Its master is chosen at its first fetch.`,
 with --pool, put it in POOL, where its next fetch gives it the least loaded
 enabled master. Restart the worker for the change to take effect.`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 2 && !(len(args) == 1 && movePool != "") {
+			if len(args) != 2 && (len(args) != 1 || movePool == "") {
 				return &usageError{errors.New("move takes NAME MASTER, or NAME --pool POOL")}
 			}
 			return nil

@@ -105,7 +105,9 @@ func TestFrontEnd(t *testing.T) {
 	}
 	// The server's file holds only the hash.
 	serverTokens := filepath.Join(dir, "server.tokens")
-	os.WriteFile(serverTokens, []byte(hash), 0o644)
+	if err := os.WriteFile(serverTokens, []byte(hash), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	mustSA(t, "", "dbinit", "-D", db)
 	addr, _ := serveInProcess(t, "-D", db, "--token-file", serverTokens)
 	api := []string{"--api", "http://" + addr, "--token-file", tok}
@@ -203,7 +205,9 @@ func TestServeRefuses(t *testing.T) {
 		t.Errorf("serve on an uninitialized database: %v", err)
 	}
 	if runtime.GOOS != "windows" { // POSIX permission bits
-		os.Chmod(tok, 0o644)
+		if err := os.Chmod(tok, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := sa(t, "", "serve", "-D", "sqlite:///"+filepath.Join(dir, "x.db"), "--token-file", tok); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 			t.Errorf("serve with a readable token file: %v", err)
 		}
@@ -261,8 +265,12 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 	}
 	kb, _ := x509.MarshalECPrivateKey(k)
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return certFile, keyFile
 }
 

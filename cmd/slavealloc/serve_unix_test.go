@@ -27,16 +27,20 @@ func TestServeRereadsTokens(t *testing.T) {
 	mustSA(t, "", "token", "new", oldTok)
 	hash := mustSA(t, "", "token", "new", newTok)
 	data, _ := os.ReadFile(oldTok)
-	os.WriteFile(serverFile, data, 0o600)
+	if err := os.WriteFile(serverFile, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	mustSA(t, "", "dbinit", "-D", db)
 	addr, log := serveInProcess(t, "-D", db, "--token-file", serverFile)
 	api := "http://" + addr
 	mustSA(t, "", "pool", "add", "p1", "--api", api, "--token-file", oldTok)
 
-	os.WriteFile(serverFile, []byte(hash), 0o600)
+	if err := os.WriteFile(serverFile, []byte(hash), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+		_ = syscall.Kill(os.Getpid(), syscall.SIGHUP)
 		time.Sleep(100 * time.Millisecond)
 		if _, err := sa(t, "", "pool", "add", "p2", "--api", api, "--token-file", newTok); err == nil {
 			break

@@ -86,7 +86,7 @@ func TestMasterConfigLoopbackOnly(t *testing.T) {
 	// Builders may reset c['schedulers']: force schedulers come after it,
 	// and ExtraConfig last.
 	b, f, e := strings.Index(cfg, "# BUILDERS"), strings.Index(cfg, "ForceScheduler("), strings.Index(cfg, "# EXTRA")
-	if !(b < f && f < e) {
+	if b >= f || f >= e {
 		t.Errorf("sections out of order (builders %d, force %d, extra %d)", b, f, e)
 	}
 }
@@ -103,8 +103,8 @@ func TestFreePortsDistinct(t *testing.T) {
 
 func TestTailBuffer(t *testing.T) {
 	b := newTailBuffer(5)
-	b.Write([]byte("abc"))
-	b.Write([]byte("defg"))
+	_, _ = b.Write([]byte("abc"))
+	_, _ = b.Write([]byte("defg"))
 	if got := b.String(); got != "cdefg" {
 		t.Errorf("tail = %q", got)
 	}

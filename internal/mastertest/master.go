@@ -219,7 +219,7 @@ func (m *Master) waitReady(ctx context.Context, logStart int64) error {
 		}
 		select {
 		case <-m.proc.Done():
-			return fmt.Errorf("master exited during startup (%v)", m.proc.Err())
+			return fmt.Errorf("master exited during startup (%v)", m.proc.Err()) //nolint:errorlint // nil after a clean exit, which %w would garble
 		case <-ctx.Done():
 			return fmt.Errorf("master not ready: %w", ctx.Err())
 		case <-tick.C:

@@ -523,7 +523,7 @@ func (m *Master) poll(ctx context.Context, what string, check func() (bool, erro
 			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
 		case <-m.proc.Done():
 			return fmt.Errorf("waiting for %s: master exited (%v)\n--- twistd.log (tail) ---\n%s",
-				what, m.proc.Err(), m.LogTail(logTailLines))
+				what, m.proc.Err(), m.LogTail(logTailLines)) //nolint:errorlint // nil after a clean exit, which %w would garble
 		case <-tick.C:
 		}
 	}

@@ -4,6 +4,8 @@ package pgtest
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -74,7 +76,7 @@ func startCluster() (adminURL string, stop func(), err error) {
 	initdb.Stdout, initdb.Stderr = &out, &out
 	if err := initdb.Run(); err != nil {
 		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("initdb: %v: %s", err, out.String())
+		return "", nil, fmt.Errorf("initdb: %w: %s", err, out.String())
 	}
 	port, err := freePort()
 	if err != nil {
@@ -97,25 +99,30 @@ func startCluster() (adminURL string, stop func(), err error) {
 		os.RemoveAll(dir)
 		return "", nil, fmt.Errorf("starting postgres: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
+	// exited is closed when postgres has exited, with exitErr set first.
+	var exitErr error
+	exited := make(chan struct{})
+	go func() {
+		exitErr = srv.Wait()
+		close(exited)
+	}()
 	stop = func() {
 		// SIGINT: PostgreSQL's fast shutdown.
-		srv.Process.Signal(os.Interrupt)
+		_ = srv.Process.Signal(os.Interrupt)
 		select {
 		case <-exited:
 		case <-time.After(20 * time.Second):
-			srv.Process.Kill()
+			_ = srv.Process.Kill()
 			<-exited
 		}
 		logf.Close()
 		os.RemoveAll(dir)
 	}
 	adminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	if err := waitReady(adminURL, exited); err != nil {
+	if err := waitReady(adminURL, exited, func() error { return exitErr }); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
 		stop()
-		return "", nil, fmt.Errorf("%v; log: %s", err, log)
+		return "", nil, fmt.Errorf("%w; log: %s", err, log)
 	}
 	return adminURL, stop, nil
 }
@@ -127,4 +134,31 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitReady polls the server until it answers.
+func waitReady(dbURL string, exited <-chan struct{}, exitErr func() error) error {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("postgres exited: %w", exitErr())
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgres did not answer within a minute: %w", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

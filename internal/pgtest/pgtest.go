@@ -12,7 +12,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"os"
 	"sync"
@@ -69,7 +68,7 @@ func URL(t testing.TB) string {
 		defer db.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		_, _ = db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
 	u, err := url.Parse(admin)
 	if err != nil {
@@ -83,32 +82,5 @@ func URL(t testing.TB) string {
 func Stop() {
 	if stop != nil {
 		stop()
-	}
-}
-
-// waitReady polls the server until it answers.
-func waitReady(dbURL string, exited <-chan error) error {
-	db, err := sql.Open("pgx", dbURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		select {
-		case e := <-exited:
-			return fmt.Errorf("postgres exited: %v", e)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("postgres did not answer within a minute: %w", err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

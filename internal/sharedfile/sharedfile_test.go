@@ -2,6 +2,7 @@ package sharedfile
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,7 +39,7 @@ func TestRetryReplacesAFileAReaderHolds(t *testing.T) {
 func TestRetryStopsAtAPermanentError(t *testing.T) {
 	calls := 0
 	err := Retry(func() error { calls++; return os.ErrNotExist })
-	if err != os.ErrNotExist || calls != 1 {
+	if !errors.Is(err, os.ErrNotExist) || calls != 1 {
 		t.Errorf("Retry = %v after %d calls, want ErrNotExist after 1", err, calls)
 	}
 }

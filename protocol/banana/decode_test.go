@@ -131,7 +131,7 @@ func TestDecodeErrorIsSticky(t *testing.T) {
 	d := NewDecoder(bytes.NewReader(unhex("01 88 01 81")))
 	_, err1 := d.Decode()
 	_, err2 := d.Decode()
-	if err1 == nil || err2 != err1 {
+	if err1 == nil || !errors.Is(err2, err1) {
 		t.Fatalf("errors %v then %v, want the same error twice", err1, err2)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // type's bare name, which for the references package pb wraps is Twisted's
 // own class name (RemoteReference).
 func TypeName(v any) string {
-	switch v.(type) {
+	switch v := v.(type) {
 	case nil:
 		return "NoneType"
 	case bool:
@@ -41,7 +41,7 @@ func TypeName(v any) string {
 	case Unpersistable:
 		return "Unpersistable"
 	case Opaque:
-		if tag := v.(Opaque).Tag; tag != "decimal" {
+		if tag := v.Tag; tag != "decimal" {
 			return tag
 		}
 		return "Decimal"

@@ -41,7 +41,7 @@ func fakeMaster(t *testing.T, serve func(ctx context.Context, c *websocket.Conn,
 func statusMaster(t *testing.T, answer string) string {
 	t.Helper()
 	return rawMaster(t, func(conn net.Conn, _ *bufio.Reader, _ *http.Request) {
-		io.WriteString(conn, answer)
+		_, _ = io.WriteString(conn, answer)
 	}, false)
 }
 

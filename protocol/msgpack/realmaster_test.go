@@ -96,13 +96,13 @@ func startRealMaster(t *testing.T) *realMaster {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
+	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-exited:
 		case <-time.After(15 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-exited
 		}
 	})
@@ -242,7 +242,7 @@ func TestRealMaster(t *testing.T) {
 	go func() { served <- s.Serve(context.Background(), w) }()
 	defer func() {
 		s.Close()
-		<-served
+		<-served //nolint:errcheck // only its end matters here
 	}()
 	ops := w.waitAttached(t, m)
 	t.Logf("master's requests up to attach: %v", ops)
@@ -351,7 +351,7 @@ func TestRealMasterSilenced(t *testing.T) {
 					return
 				}
 				if !silenced.Load() {
-					dst.Write(buf[:n])
+					_, _ = dst.Write(buf[:n])
 				}
 			}
 		}

@@ -24,7 +24,7 @@ func TestOpenSendsTheReferenceUpgrade(t *testing.T) {
 	got := make(chan *http.Request, 1)
 	addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, r *http.Request) {
 		got <- r
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	s, err := open(t, addr, Options{Name: "wörker", Password: "pa:ss wörd", Path: "mp"})
 	if err != nil {
@@ -139,7 +139,7 @@ func TestSessionOutlivesOpenContext(t *testing.T) {
 		}
 		seq, _ := m.Int("seq_number")
 		send(ctx, t, c, Map{{"op", "response"}, {"seq_number", seq}, {"result", "pong"}})
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	conn, _ := net.Dial("tcp", addr)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -148,7 +148,7 @@ func TestSessionOutlivesOpenContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go s.Serve(context.Background(), nopHandler)
+	go func() { _ = s.Serve(context.Background(), nopHandler) }()
 	defer s.Close()
 	time.Sleep(50 * time.Millisecond)
 	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -178,7 +178,7 @@ func TestMasterRequests(t *testing.T) {
 			got = append(got, m)
 		}
 		answers <- got
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	var mu sync.Mutex
 	var seen []string
@@ -227,9 +227,9 @@ func TestMasterRequests(t *testing.T) {
 func TestBadInputFromMasterIsDropped(t *testing.T) {
 	answered := make(chan Map, 1)
 	addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) {
-		c.Write(ctx, websocket.MessageText, []byte("hello"))
-		c.Write(ctx, websocket.MessageBinary, []byte{0xc1, 0x00})
-		c.Write(ctx, websocket.MessageBinary, []byte{0x81, 0xa1, 0x61, 0xa1, 0xff})
+		_ = c.Write(ctx, websocket.MessageText, []byte("hello"))
+		_ = c.Write(ctx, websocket.MessageBinary, []byte{0xc1, 0x00})
+		_ = c.Write(ctx, websocket.MessageBinary, []byte{0x81, 0xa1, 0x61, 0xa1, 0xff})
 		send(ctx, t, c, Map{{"op", "print"}})
 		send(ctx, t, c, Map{{"seq_number", 1}})
 		send(ctx, t, c, Map{{"op", "response"}, {"seq_number", 99}, {"result", nil}})
@@ -238,7 +238,7 @@ func TestBadInputFromMasterIsDropped(t *testing.T) {
 		if err == nil {
 			answered <- m
 		}
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	var ops []string
 	var mu sync.Mutex
@@ -290,7 +290,7 @@ func TestPipelinedOutOfOrder(t *testing.T) {
 			}
 			send(ctx, t, c, Map{{"op", "response"}, {"seq_number", seq}, {"result", "ok " + id}})
 		}
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	s, _ := serving(t, addr, Options{}, nopHandler)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -342,7 +342,7 @@ func TestWindowBoundsOutstandingRequests(t *testing.T) {
 				t.Errorf("third request has seq %d", seq)
 			}
 		}
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	s, _ := serving(t, addr, Options{Window: 2}, nopHandler)
 	bg := context.Background()
@@ -446,7 +446,7 @@ func TestCloseFailsPendingWithErrClosed(t *testing.T) {
 func TestServeContextEndsSession(t *testing.T) {
 	addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) {
 		send(ctx, t, c, Map{{"op", "start_command"}, {"seq_number", 0}})
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	s, err := open(t, addr, Options{})
 	if err != nil {
@@ -500,7 +500,7 @@ func TestHandlerMayCallTheMaster(t *testing.T) {
 		if m, err = recv(ctx, c); err == nil {
 			answered <- m
 		}
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	var s *Session
 	ready := make(chan struct{})
@@ -543,7 +543,7 @@ func TestSendWritesTheReferenceBytes(t *testing.T) {
 			seq, _ := m.Int("seq_number")
 			send(ctx, t, c, Map{{"op", "response"}, {"seq_number", seq}, {"result", nil}})
 		}
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	s, _ := serving(t, addr, Options{}, nopHandler)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -578,9 +578,9 @@ func TestReplayCapturedMaster(t *testing.T) {
 		}
 	}
 	addr := rawMaster(t, func(conn net.Conn, br *bufio.Reader, _ *http.Request) {
-		go io.Copy(io.Discard, br)
+		go func() { _, _ = io.Copy(io.Discard, br) }()
 		for _, f := range frames {
-			conn.Write(f.raw)
+			_, _ = conn.Write(f.raw)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}, true)
@@ -609,7 +609,7 @@ func TestReplayCapturedMaster(t *testing.T) {
 
 func TestPing(t *testing.T) {
 	t.Run("answered", func(t *testing.T) {
-		addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) { c.Read(ctx) })
+		addr := fakeMaster(t, func(ctx context.Context, c *websocket.Conn, _ *http.Request) { _, _, _ = c.Read(ctx) })
 		s, _ := serving(t, addr, Options{}, nopHandler)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -622,7 +622,7 @@ func TestPing(t *testing.T) {
 	t.Run("half-open", func(t *testing.T) {
 		// A master that reads but never answers: what a silenced peer looks like.
 		addr := rawMaster(t, func(conn net.Conn, br *bufio.Reader, _ *http.Request) {
-			io.Copy(io.Discard, br)
+			_, _ = io.Copy(io.Discard, br)
 		}, true)
 		s, served := serving(t, addr, Options{}, nopHandler)
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -664,7 +664,7 @@ func TestHandlerFailuresAreAnswered(t *testing.T) {
 			got = append(got, m)
 		}
 		answers <- got
-		c.Read(ctx)
+		_, _, _ = c.Read(ctx)
 	})
 	serving(t, addr, Options{}, HandlerFunc(func(_ context.Context, r *Request) (any, error) {
 		switch r.Op {
@@ -704,7 +704,7 @@ func TestUpgradeHasTheReferenceHeaders(t *testing.T) {
 	refUser, refPass, _ := ref.BasicAuth()
 	got := make(chan *http.Request, 1)
 	addr := rawMaster(t, func(_ net.Conn, _ *bufio.Reader, r *http.Request) { got <- r }, false)
-	open(t, addr, Options{Name: refUser, Password: refPass})
+	_, _ = open(t, addr, Options{Name: refUser, Password: refPass})
 	ours := <-got
 	names := func(h http.Header) []string {
 		var out []string
@@ -769,7 +769,7 @@ func TestNoGoroutinesLeftBehind(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Close()
-		<-served
+		<-served //nolint:errcheck // only its end matters here
 	}
 	round()
 	time.Sleep(100 * time.Millisecond)

@@ -317,7 +317,17 @@ func TestPeerProtocolErrorDropsConnection(t *testing.T) {
 
 func TestUnknownDialect(t *testing.T) {
 	m, conn := startPair(t)
-	go m.send([]any{[]byte("none")}, false)
+	// In a goroutine, since the pipe blocks until Open reads; so errors
+	// are reported with Errorf, not send's Fatalf.
+	go func() {
+		data, err := banana.Encode([]any{[]byte("none")}, false)
+		if err == nil {
+			_, err = m.conn.Write(data)
+		}
+		if err != nil {
+			t.Errorf("sending the dialect offer: %v", err)
+		}
+	}()
 	_, err := Open(context.Background(), conn, slog.New(slog.DiscardHandler))
 	var pe *ProtocolError
 	if !errors.As(err, &pe) {

@@ -59,7 +59,7 @@ func FuzzHandle(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		near, far := net.Pipe()
-		go io.Copy(io.Discard, far)
+		go func() { _, _ = io.Copy(io.Discard, far) }()
 		b := &Broker{
 			conn:     near,
 			log:      slog.New(slog.DiscardHandler),

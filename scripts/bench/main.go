@@ -10,10 +10,10 @@
 // The builds: a FileDownload and a FileUpload of a large random file, a
 // DirectoryUpload of a tree of small files, a no-op shell command, a shell
 // step writing a large log, and (at D = 0 only) a FileDownload of a very
-// large file, to see memory stay bounded. At D = 0 the log and the upload
-// run again over msgpack_experimental_v7, on a second pair of workers
-// (no download there: the 3.7 master discards what it reads, so
-// downloads arrive empty). Every transfer is checked by
+// large file, to see memory stay bounded. The upload and the directory
+// upload (and, at D = 0, the log) run again over msgpack_experimental_v7,
+// on a second pair of workers (no download there: the 3.7 master
+// discards what it reads, so downloads arrive empty). Every transfer is checked by
 // sha256. It is a measurement, not a test: it fails only if something
 // does not run or a transfer comes out wrong.
 //
@@ -62,7 +62,7 @@ func main() {
 	delays := flag.String("delays", "0,10,25", "one-way delays D of the proxy, in milliseconds, comma-separated")
 	flag.IntVar(&o.runs, "runs", 3, "run each build this many times per worker at D = 0; the table shows medians")
 	flag.IntVar(&o.delayedRuns, "delayed-runs", 1, "run each build this many times per worker at D > 0")
-	flag.StringVar(&o.only, "only", "", "run only the builds whose key (download, upload, dirupload, noop, log, bigdownload, msgpack-log, msgpack-upload; msgpack for both of those) is in this comma-separated list")
+	flag.StringVar(&o.only, "only", "", "run only the builds whose key (download, upload, dirupload, noop, log, bigdownload, msgpack-log, msgpack-upload, msgpack-dirupload; msgpack for all three) is in this comma-separated list")
 	flag.BoolVar(&o.oursOnly, "ours-only", false, "measure buildslave only, not the Python worker (for tuning)")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
 	flag.Parse()
@@ -274,7 +274,7 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 		printTable(out, sec.rows, goLabel, pyLabel)
 	}
 	if usesProtocol(scenarios, msgpackProtocol) {
-		fmt.Fprintf(out, "\n[msgpack]: over %s, at D = 0 only; no download row: the 3.7 master's update_read_file discards the data, so downloads arrive empty; update calls not counted (the frames are masked)\n", msgpackProtocol)
+		fmt.Fprintf(out, "\n[msgpack]: over %s (the log at D = 0 only); no download row: the 3.7 master's update_read_file discards the data, so downloads arrive empty; update calls not counted (the frames are masked)\n", msgpackProtocol)
 	}
 	fmt.Fprintln(out)
 	printIdle(out, workers, idleStart, idleEnd)

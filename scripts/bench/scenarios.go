@@ -159,15 +159,16 @@ func benchScenarios(dir string, sz benchSizes) []scenario {
 			list[i].protocol = "pb"
 		}
 	}
-	// Over msgpack, at D = 0: the log and the upload. No download: the
-	// 3.7 master's update_read_file discards the data it reads, so every
-	// download arrives empty, on either worker.
+	// Over msgpack: the log at D = 0, the upload and the directory upload
+	// at every delay (their window of writes in flight shows there). No
+	// download: the 3.7 master's update_read_file discards the data it
+	// reads, so every download arrives empty, on either worker.
 	for _, s := range list {
-		if s.key == "log" || s.key == "upload" {
+		if s.key == "log" || s.key == "upload" || s.key == "dirupload" {
 			s.key = "msgpack-" + s.key
 			s.title += " [msgpack]"
 			s.protocol = msgpackProtocol
-			s.zeroDelayOnly = true
+			s.zeroDelayOnly = s.key == "msgpack-log"
 			list = append(list, s)
 		}
 	}

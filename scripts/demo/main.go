@@ -163,7 +163,7 @@ func waitConnected(ctx context.Context, m *mastertest.Master, w *mastertest.Work
 	}()
 	_, err := m.WaitWorkerConnected(ctx, workerName)
 	if err != nil && w.Exited() {
-		return fmt.Errorf("worker exited before connecting (%v)", w.Err())
+		return fmt.Errorf("worker exited before connecting (%v)", w.Err()) //nolint:errorlint // nil after a clean exit, which %w would garble
 	}
 	return err
 }

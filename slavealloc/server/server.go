@@ -210,7 +210,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	_ = enc.Encode(v)
 }
 
 // fail answers with the status that err's kind calls for. Unexpected
@@ -275,7 +275,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'")
-	w.Write(data)
+	_, _ = w.Write(data)
 }
 
 // getTac allocates a master to the worker and answers with its tac, or
@@ -328,7 +328,7 @@ func (s *Server) getTac(w http.ResponseWriter, r *http.Request) {
 		c.MasterPort = a.Master.MsgpackPort
 	}
 	if err := c.Validate(); err != nil {
-		s.fail(w, fmt.Errorf("worker %s: %v: %w", name, err, store.ErrInvalid))
+		s.fail(w, fmt.Errorf("worker %s: %w: %w", name, err, store.ErrInvalid))
 		return
 	}
 	s.log.Info("allocated", "worker", name, "master", a.Master.Name, "address", c.MasterAddr(),
@@ -338,9 +338,9 @@ func (s *Server) getTac(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Slavealloc-Reason", a.Decision.Reason)
 	if format == "cfg" {
 		w.Header().Set("Content-Type", "application/toml; charset=utf-8")
-		io.WriteString(w, c.Text())
+		_, _ = io.WriteString(w, c.Text())
 		return
 	}
 	w.Header().Set("Content-Type", "text/x-python; charset=utf-8")
-	io.WriteString(w, c.Tac())
+	_, _ = io.WriteString(w, c.Tac())
 }

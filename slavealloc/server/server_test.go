@@ -55,7 +55,9 @@ func newFixture(t *testing.T, dbURL string) *fixture {
 	}
 	f := &fixture{admin: token.New(), w1: token.New(), log: &syncbuf.Buffer{}, store: st}
 	tf := filepath.Join(t.TempDir(), "tokens")
-	os.WriteFile(tf, []byte(f.admin+"\n"+token.Hash(f.w1)+" worker:w1\n"), 0o600)
+	if err := os.WriteFile(tf, []byte(f.admin+"\n"+token.Hash(f.w1)+" worker:w1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	set, err := token.Load(tf)
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +155,7 @@ func TestAuthorization(t *testing.T) {
 	// Open reads: health check and listings without passwords.
 	body, _ := f.do(t, "GET", "/api/pools", "", "", 200)
 	var pools []store.PoolInfo
-	if json.Unmarshal([]byte(body), &pools); len(pools) != 1 || pools[0].Masters != 2 || pools[0].Workers != 2 {
+	if err := json.Unmarshal([]byte(body), &pools); err != nil || len(pools) != 1 || pools[0].Masters != 2 || pools[0].Workers != 2 {
 		t.Errorf("pools: %s", body)
 	}
 	body, _ = f.do(t, "GET", "/api/workers", "", "", 200)
@@ -239,7 +241,9 @@ func TestIfMatch(t *testing.T) {
 	f := newFixture(t, "sqlite:///"+filepath.Join(t.TempDir(), "a.db"))
 	body, _ := f.do(t, "GET", "/api/workers/w2", "", "", 200)
 	var wk store.Worker
-	json.Unmarshal([]byte(body), &wk)
+	if err := json.Unmarshal([]byte(body), &wk); err != nil {
+		t.Fatal(err)
+	}
 	req := func(version int64, notes string) int {
 		r, _ := http.NewRequest("PATCH", f.srv.URL+"/api/workers/w2", strings.NewReader(`{"notes":"`+notes+`"}`))
 		r.Header.Set("Authorization", "Bearer "+f.admin)

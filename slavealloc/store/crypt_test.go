@@ -43,7 +43,9 @@ func TestPasswordsEncryptedAtRest(t *testing.T) {
 		must(t, err)
 		for rows.Next() {
 			var stored string
-			rows.Scan(&stored)
+			if err := rows.Scan(&stored); err != nil {
+				t.Fatal(err)
+			}
 			if !strings.HasPrefix(stored, sealedPrefix) || strings.Contains(stored, "pw") {
 				t.Errorf("stored in clear: %q", stored)
 			}
@@ -86,13 +88,17 @@ func TestKeyFile(t *testing.T) {
 		t.Error("replaced a key file")
 	}
 	if runtime.GOOS != "windows" { // POSIX permission bits
-		os.Chmod(p, 0o644)
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := ReadKeyFile(p); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 			t.Errorf("readable key file: %v", err)
 		}
 	}
 	bad := filepath.Join(dir, "bad")
-	os.WriteFile(bad, []byte("short\n"), 0o600)
+	if err := os.WriteFile(bad, []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ReadKeyFile(bad); err == nil {
 		t.Error("accepted a short key")
 	}

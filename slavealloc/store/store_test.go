@@ -293,7 +293,9 @@ func TestConcurrentChangesLoseNothing(t *testing.T) {
 		count := map[string]int{}
 		for _, w := range ws {
 			var i int
-			fmt.Sscanf(w.Name, "w%d", &i)
+			if _, err := fmt.Sscanf(w.Name, "w%d", &i); err != nil {
+				t.Fatal(err)
+			}
 			if w.Notes != fmt.Sprintf("note %d", i) || w.Password != fmt.Sprintf("pw%d", i) || w.CurrentMaster == "" || w.Version != 3 {
 				t.Errorf("lost update: %+v", w)
 			}
