@@ -310,21 +310,27 @@ func (bl *builder) startCommand(ctx context.Context, id, name string, args comma
 // builder_name): it does not count as activity (see activity). ctx is the
 // session's: losing the connection kills the command.
 func (b *bot) startCommand(ctx context.Context, bl *builder, setup bool, id, name string, args command.Args, sink command.Sink) error {
-	logger := b.log.With("command", id)
+	return b.startCommandFor(ctx, bl, "", setup, id, name, args, sink)
+}
+
+// startCommandFor is startCommand for a command of a build of builderName
+// that runs on no builder (msgpack names the builder but holds no
+// builders): the name shows in the log, the status and the metrics.
+func (b *bot) startCommandFor(ctx context.Context, bl *builder, builderName string, setup bool, id, name string, args command.Args, sink command.Sink) error {
 	env := &command.Environment{
 		Basedir:  b.cfg.Basedir,
 		Environ:  b.environ,
 		Encoding: b.cfg.UnicodeEncoding,
 	}
 	if bl != nil {
-		logger = b.log.With("builder", bl.name, "command", id)
+		builderName = bl.name
 		env.BuilderDir = bl.builderDir()
 	}
-	env.Logger = logger
-	builderName := ""
-	if bl != nil {
-		builderName = bl.name
+	logger := b.log.With("command", id)
+	if builderName != "" {
+		logger = b.log.With("builder", builderName, "command", id)
 	}
+	env.Logger = logger
 	observed, sink := observeCommand(b.observer, builderName, id, name, args, sink)
 	cmd, err := b.registry.New(name, args, env)
 	if unknown := (*command.UnknownCommandError)(nil); errors.As(err, &unknown) {

@@ -228,7 +228,8 @@ func (s *msgpackSession) startCommand(f msgpack.Map) error {
 	// The reference runs every msgpack command on the bot itself, whether
 	// builder_name is there (builds) or not (the attach sequence).
 	_, forBuild := f.Get("builder_name")
-	if err := s.bot.startCommand(s.ctx, nil, !forBuild, id, name, args, sink); err != nil {
+	builderName, _ := f.String("builder_name")
+	if err := s.bot.startCommandFor(s.ctx, nil, builderName, !forBuild, id, name, args, sink); err != nil {
 		return errors.New(pythonException(err).Value)
 	}
 	return nil

@@ -33,7 +33,7 @@ func (s *msgpackSink) SendUpdates(ctx context.Context, updates []command.Update)
 	now := float64(time.Now().UnixNano()) / 1e9
 	pairs := make([]any, 0, len(updates))
 	for _, u := range updates {
-		pairs = append(pairs, []any{u.Key, msgpackUpdateValue(u.Value, now)})
+		pairs = append(pairs, []any{u.Key, msgpackKeyedValue(u, now)})
 	}
 	p, err := s.ms.Send(ctx, "update", s.fields(msgpack.Pair{Key: "args", Value: pairs}))
 	if err != nil {

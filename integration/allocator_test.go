@@ -349,3 +349,46 @@ func pythonWorkerFromTac(t *testing.T, ctx context.Context, api, tokenFile, dir 
 	}
 	return name
 }
+
+// TestAllocatorGivesAMsgpackWorkerTheMsgpackPort is the first step of
+// TestAllocatorEndToEnd (which runs over PB) for a worker made with
+// --protocol=msgpack_experimental_v7: the allocator answers with the
+// master's msgpack port, where the worker builds.
+func TestAllocatorGivesAMsgpackWorkerTheMsgpackPort(t *testing.T) {
+	m := mastertest.Start(t, mastertest.Options{
+		Workers:         []mastertest.WorkerSpec{{Name: allocWorker, Password: allocPassword}, {Name: pyWorker, Password: "py-pw"}},
+		Builders:        allocBuilders,
+		ForceSchedulers: []string{"b1", "b2"},
+	})
+	ctx := testContext(t)
+	dir := t.TempDir()
+	dbURL := "sqlite:///" + filepath.Join(dir, "alloc.db")
+	tok := filepath.Join(dir, "admin.token")
+	mustSA(t, "token", "new", tok)
+	mustSA(t, "dbinit", "-D", dbURL)
+	srv := startAllocator(t, dbURL, tok)
+	api := []string{"--api", srv.url, "--token-file", tok}
+	mustSA(t, append([]string{"pool", "add", "p"}, api...)...)
+	mustSA(t, append([]string{"master", "add", "m1", "--host", "127.0.0.1", "--pb-port", strconv.Itoa(m.PBPort()),
+		"--msgpack-port", strconv.Itoa(m.MsgpackPort()), "--pool", "p"}, api...)...)
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte(allocPassword+"\n"), 0o600)
+	mustSA(t, append([]string{"worker", "add", allocWorker, "--pool", "p", "--password-file", pwFile}, api...)...)
+
+	basedir := filepath.Join(dir, "worker")
+	out, err := buildslave(t, "create-slave", "--protocol="+msgpack, "--allocator", srv.url, "--allocator-token-file", tok, basedir, allocWorker)
+	if err != nil || !strings.Contains(out, "gave master m1") {
+		t.Fatalf("create-slave --allocator: %v\n%s", err, out)
+	}
+	if cfg := readFile(t, filepath.Join(basedir, "buildslave.cfg")); !strings.Contains(cfg, strconv.Itoa(m.MsgpackPort())) {
+		t.Errorf("buildslave.cfg does not name the msgpack port %d:\n%s", m.MsgpackPort(), cfg)
+	}
+	w := runOurs(t, basedir)
+	if _, err := m.WaitWorkerConnected(ctx, allocWorker); err != nil {
+		t.Fatalf("%v\n%s", err, w.log())
+	}
+	forceSuccess(t, ctx, m, "b1")
+	if log := w.log(); !strings.Contains(log, "config.protocol="+msgpack) {
+		t.Errorf("the worker did not run over msgpack:\n%s", log)
+	}
+}

@@ -73,10 +73,19 @@ func wantVerdict(t *testing.T, lines []checkLine, prefix, want, reason string) {
 }
 
 func TestCheckAgainstLiveMasterBesideARunningWorker(t *testing.T) {
+	forEachProtocol(t, testCheckAgainstLiveMasterBesideARunningWorker)
+}
+
+func testCheckAgainstLiveMasterBesideARunningWorker(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
 	ctx := testContext(t)
+	port, answer := m.PBPort(), "Perspective Broker"
+	if protocol == msgpack {
+		// The probe's upgrade carries no credentials: the master's 401.
+		port, answer = m.MsgpackPort(), "HTTP 401"
+	}
 	// By name, so that resolution is checked too.
-	dir := createOurs(t, "localhost:"+strconv.Itoa(m.PBPort()))
+	dir := createOurs(t, "localhost:"+strconv.Itoa(port), "--protocol="+protocol)
 	w := runOurs(t, dir)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
 		t.Fatalf("%v\n%s", err, w.log())
@@ -88,7 +97,7 @@ func TestCheckAgainstLiveMasterBesideARunningWorker(t *testing.T) {
 	wantVerdict(t, lines, "config", "PASS", "is valid")
 	wantVerdict(t, lines, "resolve localhost:", "PASS", "localhost is ")
 	wantVerdict(t, lines, "connect localhost:", "PASS", "answered")
-	wantVerdict(t, lines, "protocol localhost:", "PASS", "Perspective Broker")
+	wantVerdict(t, lines, "protocol localhost:", "PASS", answer)
 	wantVerdict(t, lines, "basedir", "PASS", "writable")
 	for _, host := range []string{"cpus", "memory", "disk"} {
 		if l, ok := verdict(lines, host); !ok || l.Verdict == "FAIL" {
@@ -131,14 +140,18 @@ func TestCheckUnreachableAndForeignPorts(t *testing.T) {
 	}()
 
 	for _, tc := range []struct {
-		name, master, stage, reason, fix string
+		name, protocol, master, stage, reason, fix string
 	}{
-		{"unreachable", "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t)), "connect", "connection refused", "nothing listens there"},
-		{"web port", u.Host, "protocol", "nothing arrived", "not a Buildbot master's worker (PB) port"},
-		{"ssh banner", banner.Addr().String(), "protocol", "SSH-2.0-OpenSSH", "not a Buildbot master's worker (PB) port"},
+		{"unreachable", "pb", "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t)), "connect", "connection refused", "nothing listens there"},
+		{"web port", "pb", u.Host, "protocol", "nothing arrived", "not a Buildbot master's worker (PB) port"},
+		{"ssh banner", "pb", banner.Addr().String(), "protocol", "SSH-2.0-OpenSSH", "not a Buildbot master's worker (PB) port"},
+		// The msgpack probe speaks first (an HTTP upgrade): other answers.
+		{"msgpack unreachable", msgpack, "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(t)), "connect", "connection refused", "nothing listens there"},
+		{"msgpack web port", msgpack, u.Host, "protocol", `upgrade with "200 OK"`, "not the master's msgpack port"},
+		{"msgpack ssh banner", msgpack, banner.Addr().String(), "protocol", "SSH-2.0-OpenSSH", "not the master's msgpack port"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := createOurs(t, tc.master)
+			dir := createOurs(t, tc.master, "--protocol="+tc.protocol)
 			lines, code := runCheck(t, dir)
 			if code != 1 {
 				t.Errorf("exit %d, want 1", code)

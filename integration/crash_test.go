@@ -77,8 +77,12 @@ func killHard(t *testing.T, cmd *exec.Cmd) {
 
 // A build step's processes get only stdin, stdout and stderr, whatever
 // the worker itself inherited (here descriptors 3 and 7), as with the
-// Python worker.
+// Python worker: nor the connection to the master, whichever the protocol.
 func TestBuildsDoNotInheritDescriptors(t *testing.T) {
+	forEachProtocol(t, testBuildsDoNotInheritDescriptors)
+}
+
+func testBuildsDoNotInheritDescriptors(t *testing.T, protocol string) {
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
 		Builders: `
@@ -88,7 +92,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 `,
 		ForceSchedulers: []string{"b1"},
 	})
-	dir := createOurs(t, m.PBAddr())
+	dir := createOurs(t, m.WorkerAddr(protocol), "--protocol="+protocol)
 	f3, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +113,10 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 // processes running (nobody is there to kill them); started again, it
 // finds and ends them, and says so in its log.
 func TestKilledWorkerEndsLeftoverBuildOnRestart(t *testing.T) {
+	forEachProtocol(t, testKilledWorkerEndsLeftoverBuildOnRestart)
+}
+
+func testKilledWorkerEndsLeftoverBuildOnRestart(t *testing.T, protocol string) {
 	marker := fmt.Sprintf("BS_CRASH=%d-%d", os.Getpid(), time.Now().UnixNano())
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
@@ -121,7 +129,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 `, mastertest.PyString(marker[len("BS_CRASH="):])),
 		ForceSchedulers: []string{"b1"},
 	})
-	dir := createOurs(t, m.PBAddr())
+	dir := createOurs(t, m.WorkerAddr(protocol), "--protocol="+protocol)
 	t.Cleanup(func() {
 		for _, p := range processesWith(marker) {
 			_ = syscall.Kill(p.pid, syscall.SIGKILL)
@@ -165,6 +173,15 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 // A worker killed with -9 in the middle of a download leaves its hidden
 // temporary file; started again, it removes it.
 func TestKilledWorkerRemovesPartialDownloadOnRestart(t *testing.T) {
+	forEachProtocol(t, testKilledWorkerRemovesPartialDownloadOnRestart)
+}
+
+func testKilledWorkerRemovesPartialDownloadOnRestart(t *testing.T, protocol string) {
+	if protocol == msgpack {
+		// Tried: the empty download ends at its first read, and no
+		// temporary file is ever there to be left behind.
+		t.Skip("no partial download to leave behind: " + downloadDefect)
+	}
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
 		Builders: `
@@ -176,7 +193,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], workerbui
 	})
 	data := pseudoRandom(8<<20, 7)
 	writeMasterFile(t, m, "in/big.bin", data)
-	dir := createOurs(t, m.PBAddr())
+	dir := createOurs(t, m.WorkerAddr(protocol), "--protocol="+protocol)
 	cmd, _, _ := runForeground(t, dir)
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
@@ -232,6 +249,10 @@ func firstLineWith(text, substr string) string {
 // (the connection ends mid-shutdown) the worker does not reconnect and run
 // on: it exits, cleanly, having ended the build's processes.
 func TestSIGTERMThenMasterRestartExits(t *testing.T) {
+	forEachProtocol(t, testSIGTERMThenMasterRestartExits)
+}
+
+func testSIGTERMThenMasterRestartExits(t *testing.T, protocol string) {
 	marker := fmt.Sprintf("BS_TERM=%d-%d", os.Getpid(), time.Now().UnixNano())
 	m := mastertest.Start(t, mastertest.Options{
 		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
@@ -242,7 +263,7 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 `, mastertest.PyString(marker[len("BS_TERM="):])),
 		ForceSchedulers: []string{"b1"},
 	})
-	dir := createOurs(t, m.PBAddr())
+	dir := createOurs(t, m.WorkerAddr(protocol), "--protocol="+protocol)
 	t.Cleanup(func() {
 		for _, p := range processesWith(marker) {
 			_ = syscall.Kill(p.pid, syscall.SIGKILL)

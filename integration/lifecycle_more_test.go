@@ -244,13 +244,14 @@ func runOurs(t *testing.T, dir string, env ...string) *ourWorker {
 		close(w.done)
 	}()
 	t.Cleanup(func() {
-		// Twice: the second signal stops a worker that is still busy.
+		// Twice: the second signal stops a worker that is still busy, or
+		// one over msgpack, where the first waits out the quiet period.
 		for range 2 {
 			_ = w.cmd.Process.Signal(syscall.SIGTERM)
 			select {
 			case <-w.done:
 				return
-			case <-time.After(15 * time.Second):
+			case <-time.After(2 * time.Second):
 			}
 		}
 		_ = w.cmd.Process.Kill()
@@ -327,9 +328,13 @@ func testSilentConnectionIsRedialled(t *testing.T, protocol string) {
 }
 
 func TestMaxRetriesExitStatus(t *testing.T) {
+	forEachProtocol(t, testMaxRetriesExitStatus)
+}
+
+func testMaxRetriesExitStatus(t *testing.T, protocol string) {
 	m := oneBuilderMaster(t)
 	dir := filepath.Join(t.TempDir(), "worker")
-	if out, err := buildslave(t, "create-worker", "-q", "--maxretries=2", "--maxdelay=1", dir, m.PBAddr(), "w1", "wrong-pw"); err != nil {
+	if out, err := buildslave(t, "create-worker", "-q", "--protocol="+protocol, "--maxretries=2", "--maxdelay=1", dir, m.WorkerAddr(protocol), "w1", "wrong-pw"); err != nil {
 		t.Fatalf("create-worker: %v\n%s", err, out)
 	}
 	w := runOurs(t, dir)
@@ -436,6 +441,8 @@ func testGracefulShutdown(t *testing.T, protocol, allow string, ask func(t *test
 	}
 }
 
+// PB only, as the other tests of the CLI and the process (pid and log
+// files, daemon, umask, service): the protocol plays no part in them.
 func TestRestartWithStalePidFile(t *testing.T) {
 	m := oneBuilderMaster(t)
 	dir := createOurs(t, m.PBAddr())
@@ -487,6 +494,7 @@ func TestRestartWithStalePidFile(t *testing.T) {
 // TestLogRotationKeepsTheOldLog starts a worker whose twistd.log is already
 // past --log-size: the first line it logs moves the old log aside (sizes
 // are rounded up to whole MiB, lumberjack's unit) and starts a fresh one.
+// PB only: the log files are the process's, whatever the protocol.
 func TestLogRotationKeepsTheOldLog(t *testing.T) {
 	m := oneBuilderMaster(t)
 	dir := filepath.Join(t.TempDir(), "worker")
@@ -519,6 +527,7 @@ func TestLogRotationKeepsTheOldLog(t *testing.T) {
 	}
 }
 
+// PB only: the log files are the process's, whatever the protocol.
 func TestNoLogRotate(t *testing.T) {
 	m := oneBuilderMaster(t)
 	w := startOurs(t, m, "w1", "s3cret-pw", "--no-logrotate", "--log-size=100")

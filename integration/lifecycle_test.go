@@ -77,6 +77,8 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 	}
 }
 
+// PB only: daemonising, the pid file and stop are the CLI's, whatever the
+// protocol (stop over msgpack: TestGracefulShutdownDuringBuild).
 func TestDaemonStartAndStop(t *testing.T) {
 	m := oneBuilderMaster(t)
 	dir := filepath.Join(t.TempDir(), "worker")

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,13 +71,37 @@ func startOurs(t *testing.T, m *mastertest.Master, name, password string, create
 // startOursOver is startOurs over protocol ("" for the default, PB).
 func startOursOver(t *testing.T, m *mastertest.Master, protocol, name, password string, createArgs ...string) *mastertest.WorkerProcess {
 	t.Helper()
-	return mastertest.RunWorker(t, m, mastertest.WorkerConfig{
+	w := mastertest.RunWorker(t, m, mastertest.WorkerConfig{
 		Program:    binary,
 		Name:       name,
 		Password:   password,
 		CreateArgs: createArgs,
 		Protocol:   protocol,
 	})
+	if protocol == msgpack {
+		// Run before RunWorker's cleanup, which stops the worker with one
+		// SIGTERM: over msgpack that waits until no command has run for
+		// the quiet period (10 s; no master can be asked), a wait each
+		// test would pay for nothing.
+		t.Cleanup(func() { stopAtOnce(w) })
+	}
+	return w
+}
+
+// stopAtOnce stops our worker as a second SIGTERM does: now, without the
+// graceful shutdown the first asks for. The second signal waits a moment
+// after the first, so that the kernel does not merge the two.
+func stopAtOnce(w *mastertest.WorkerProcess) {
+	for range 2 {
+		if w.Exited() || w.Signal(syscall.SIGTERM) != nil {
+			return
+		}
+		select {
+		case <-w.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // forEachProtocol runs a protocol-neutral test once over each protocol the

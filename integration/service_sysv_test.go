@@ -18,7 +18,8 @@ import (
 // TestServiceOnSysV installs, starts, queries, stops and removes a real
 // service where the service manager is SysV init (systemd not PID 1, as in
 // most containers): the dry run shows the very script install writes, and
-// stop reports the stopped worker without a spurious error.
+// stop reports the stopped worker without a spurious error. PB only: the
+// service manager's part does not depend on the protocol.
 func TestServiceOnSysV(t *testing.T) {
 	if os.Geteuid() != 0 || service.Platform() != "unix-systemv" {
 		t.Skipf("needs root and SysV init (this system: %q)", service.Platform())

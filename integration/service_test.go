@@ -31,7 +31,9 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 // from 'service install --dry-run' (ExecStart's argv, WorkingDirectory,
 // User and systemd's environment), sees it run a build for a real master,
 // then stops it as systemd does (KillSignal to the main process) while a
-// build runs: the build finishes and the worker exits cleanly.
+// build runs: the build finishes and the worker exits cleanly. PB only:
+// the unit does not depend on the protocol, and SIGTERM during a build
+// over msgpack is TestGracefulShutdownDuringBuild's.
 func TestServiceUnitRunsWorker(t *testing.T) {
 	m := mastertest.Start(t, mastertest.Options{
 		Workers:         []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
@@ -191,7 +193,8 @@ func workerLogTail(path string) string {
 }
 
 // TestBootHookCronLine: the line cron runs at boot names the built
-// program and the worker directory by absolute paths.
+// program and the worker directory by absolute paths (no master, no
+// protocol).
 func TestBootHookCronLine(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "worker")
 	if out, err := buildslave(t, "create-worker", "-q", dir, "127.0.0.1:9", "w1", "pw"); err != nil {

@@ -59,7 +59,11 @@ var overHeaderRE = regexp.MustCompile(`\ncommand exceeds max lines: (\d+)/10 wri
 // real 3.7 master, which ignores the failure reasons: the steps end as
 // with the 3.7 reference worker, with the same headers.
 func TestShell4xLimitsOn37Master(t *testing.T) {
-	m, ours, ref := startBoth(t, shell4xSteps, "ours", "reference")
+	forEachProtocol(t, testShell4xLimitsOn37Master)
+}
+
+func testShell4xLimitsOn37Master(t *testing.T, protocol string) {
+	m, ours, ref := startBothOver(t, protocol, shell4xSteps, "ours", "reference")
 	ctx := testContext(t)
 
 	build, got := runShellBuild(t, m, "ours")

@@ -162,3 +162,37 @@ func TestTLSMsgpackThroughNginx(t *testing.T) {
 		t.Errorf("nginx did not upgrade the worker's connection:\n%s", access)
 	}
 }
+
+// TestTLSMsgpackUntrustedThroughNginx is TestTLSMasterUntrusted over
+// msgpack: the proxy's certificate, trusted by nothing the worker is
+// given, is refused with the reason, and the worker never logs in.
+func TestTLSMsgpackUntrustedThroughNginx(t *testing.T) {
+	certPath, keyPath := writeSelfSigned(t, filepath.Join(t.TempDir(), "proxy-cert"))
+	m := oneBuilderMaster(t)
+	port, _ := nginxTLSProxy(t, m.MsgpackAddr(), certPath, keyPath)
+	ctx := testContext(t)
+	p := strconv.Itoa(port)
+	otherRoots := filepath.Join(t.TempDir(), "other")
+	writeSelfSigned(t, otherRoots)
+	os.Remove(filepath.Join(otherRoots, "key.pem"))
+	for what, args := range map[string][]string{
+		"other trust roots": {"--connection-string=TLS:127.0.0.1:" + p + ":trustRoots=" + otherRoots},
+		"system roots":      {"--use-tls"},
+	} {
+		dir := createOurs(t, "127.0.0.1:"+p, append(args, "--protocol="+msgpack, "--maxretries=1")...)
+		w := runOurs(t, dir)
+		if code := w.wait(t, ctx); code != 3 {
+			t.Errorf("%s: exit status %d, want 3", what, code)
+		}
+		log := w.log()
+		if !strings.Contains(log, "TLS handshake with 127.0.0.1:"+p) || !strings.Contains(log, "certificate") {
+			t.Errorf("%s: the log does not say the certificate was refused:\n%s", what, log)
+		}
+		if strings.Contains(log, "Connected to buildmaster") {
+			t.Errorf("%s: connected with an untrusted certificate", what)
+		}
+	}
+	if wk, err := m.Worker(ctx, "w1"); err != nil || wk.Connected() {
+		t.Errorf("the master saw the worker: %+v, %v", wk, err)
+	}
+}

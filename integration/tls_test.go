@@ -59,6 +59,10 @@ func writeSelfSigned(t *testing.T, dir string) (certPath, keyPath string) {
 	return certPath, keyPath
 }
 
+// The tests of this file are PB's: a master's msgpack port has no TLS of
+// its own; over msgpack, TLS is tried through a reverse proxy
+// (tls_msgpack_test.go).
+
 // tlsMaster starts a master whose PB port speaks only TLS, with the
 // certificate and key given: the harness's tcp: port becomes Twisted's
 // ssl: endpoint on the same port and interface.

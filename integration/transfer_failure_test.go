@@ -137,8 +137,15 @@ func stepLogsText(t *testing.T, m *mastertest.Master, buildID int, step string) 
 // The master dies while a pipelined download is halfway: the worker drops
 // the partial file, keeps the old destination and stays up.
 func TestDownloadMasterKilledLeavesNoPartialFile(t *testing.T) {
+	forEachProtocol(t, testDownloadMasterKilledLeavesNoPartialFile)
+}
+
+func testDownloadMasterKilledLeavesNoPartialFile(t *testing.T, protocol string) {
+	if protocol == msgpack {
+		t.Skip("no download is ever halfway: " + downloadDefect)
+	}
 	m := failureMaster(t)
-	ours := startOurs(t, m, "gw", "go-pass")
+	ours := startOursOver(t, m, protocol, "gw", "go-pass")
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "gw"); err != nil {
 		t.Fatal(err)
@@ -201,12 +208,20 @@ func tempDownloadBytes(dir string) int64 {
 // which fails the write with EFBIG as a full disk does with ENOSPC): the
 // step fails with the reason, and no partial file is left.
 func TestDownloadDiskFullFailsTheStep(t *testing.T) {
+	forEachProtocol(t, testDownloadDiskFullFailsTheStep)
+}
+
+func testDownloadDiskFullFailsTheStep(t *testing.T, protocol string) {
+	if protocol == msgpack {
+		t.Skip("no byte of a download is ever written: " + downloadDefect)
+	}
 	m := failureMaster(t)
 	writeMasterFile(t, m, "in/payload.bin", pseudoRandom(32<<20, 8))
 	ours := mastertest.RunWorker(t, m, mastertest.WorkerConfig{
 		Program:  prlimitWrapper(t, binary, fmt.Sprintf("--fsize=%d", 8<<20)),
 		Name:     "gw",
 		Password: "go-pass",
+		Protocol: protocol,
 	})
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "gw"); err != nil {

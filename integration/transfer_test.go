@@ -370,6 +370,9 @@ func sortedLines(s string) string {
 // bigSteps moves 100 MB each way with the steps' default block sizes
 // (16 KiB down, 256 KiB up); the shell steps in between read the worker's
 // clock, so that the transfer times can be told apart from the build's.
+// MAKE, if set, is a shell command that writes the file to upload after
+// the download, for a protocol whose downloads arrive empty; the step
+// "arrived" shows the size the download left first.
 const bigSteps = `
 def clock(name):
     return steps.ShellCommand(name=name, command=["date", "+%s.%N"], logEnviron=False)
@@ -377,6 +380,9 @@ def clock(name):
 f = util.BuildFactory()
 f.addStep(clock("t0"))
 f.addStep(steps.FileDownload(name="download", mastersrc="in/big.bin", workerdest="big.bin"))
+if MAKE:
+    f.addStep(steps.ShellCommand(name="arrived", command=["stat", "-c", "%s", "big.bin"], logEnviron=False))
+    f.addStep(steps.ShellCommand(name="make", command=["sh", "-c", MAKE], logEnviron=False))
 f.addStep(clock("t1"))
 f.addStep(steps.FileUpload(name="upload", workersrc="big.bin", masterdest="out/big.bin"))
 f.addStep(clock("t2"))
@@ -384,16 +390,27 @@ c['builders'].append(util.BuilderConfig(name="big", workernames=["gw"],
     workerbuilddir="bd", factory=f))
 `
 
+// makeBig writes the 100 MB to upload where no download can bring them.
+const makeBig = "head -c 104857600 /dev/urandom > big.bin"
+
 func TestTransfer100MB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 200 MB")
 	}
+	forEachProtocol(t, testTransfer100MB)
+}
+
+func testTransfer100MB(t *testing.T, protocol string) {
+	mk := "None"
+	if protocol == msgpack {
+		mk = mastertest.PyString(makeBig)
+	}
 	m := mastertest.Start(t, mastertest.Options{
 		Workers:         []mastertest.WorkerSpec{{Name: "gw", Password: "go-pass"}},
-		Builders:        bigSteps,
+		Builders:        "MAKE = " + mk + "\n" + bigSteps,
 		ForceSchedulers: []string{"big"},
 	})
-	ours := startOurs(t, m, "gw", "go-pass")
+	ours := startOursOver(t, m, protocol, "gw", "go-pass")
 	if _, err := m.WaitWorkerConnected(testContext(t), "gw"); err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +422,15 @@ func TestTransfer100MB(t *testing.T) {
 	if got.build.Results != mastertest.SUCCESS {
 		t.Fatalf("build result %v; steps %v", got.build.Results, got.steps)
 	}
-	if sum := sha256File(t, filepath.Join(ours.Dir, "bd", "build", "big.bin")); sum != want {
+	worker := filepath.Join(ours.Dir, "bd", "build", "big.bin")
+	if protocol == msgpack {
+		expectMasterDefect(t, downloadDefect)
+		if size := got.logs["arrived"].Stdout(); size != "0\n" {
+			t.Errorf("the download over msgpack left %q bytes, want the master's empty file", size)
+		}
+		// The upload carries what the make step wrote instead.
+		want = sha256File(t, worker)
+	} else if sum := sha256File(t, worker); sum != want {
 		t.Errorf("downloaded sha256 %s, want %s", sum, want)
 	}
 	if sum := sha256File(t, filepath.Join(m.Dir(), "out", "big.bin")); sum != want {
@@ -418,6 +443,6 @@ func TestTransfer100MB(t *testing.T) {
 		}
 		return v
 	}
-	t.Logf("100 MB download %.2fs, upload %.2fs (worker clock, including the master's step overhead)",
-		clock("t1")-clock("t0"), clock("t2")-clock("t1"))
+	t.Logf("%s: 100 MB download %.2fs, upload %.2fs (worker clock, including the master's step overhead)",
+		protocol, clock("t1")-clock("t0"), clock("t2")-clock("t1"))
 }

@@ -35,6 +35,8 @@ func modesOfBuild(t *testing.T, m *mastertest.Master) string {
 	return stdio.Stdout()
 }
 
+// PB only, as TestDaemonDefaultUmaskIsPrivate: the umask is the
+// process's, whatever the protocol.
 func TestUmaskAppliesToBuilds(t *testing.T) {
 	m := umaskMaster(t)
 	startOurs(t, m, "w1", "s3cret-pw", "--umask=027")

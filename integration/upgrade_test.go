@@ -105,6 +105,7 @@ func TestUpgradeCarriesTheProtocol(t *testing.T) {
 	}
 }
 
+// PB only: buildslave 0.8 knew no other protocol.
 func TestUpgradeFromBuildslave08(t *testing.T) {
 	m := oneBuilderMaster(t)
 	template, err := os.ReadFile(filepath.Join("testdata", "buildslave-0.8.tac"))
