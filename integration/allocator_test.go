@@ -372,7 +372,9 @@ func TestAllocatorGivesAMsgpackWorkerTheMsgpackPort(t *testing.T) {
 	mustSA(t, append([]string{"master", "add", "m1", "--host", "127.0.0.1", "--pb-port", strconv.Itoa(m.PBPort()),
 		"--msgpack-port", strconv.Itoa(m.MsgpackPort()), "--pool", "p"}, api...)...)
 	pwFile := filepath.Join(dir, "pw")
-	os.WriteFile(pwFile, []byte(allocPassword+"\n"), 0o600)
+	if err := os.WriteFile(pwFile, []byte(allocPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	mustSA(t, append([]string{"worker", "add", allocWorker, "--pool", "p", "--password-file", pwFile}, api...)...)
 
 	basedir := filepath.Join(dir, "worker")

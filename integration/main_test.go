@@ -173,15 +173,10 @@ func stepStdio(t *testing.T, ctx context.Context, m *mastertest.Master, buildID 
 	return stdio
 }
 
-// startBoth starts a master with two workers, ours ("gw") and the Python
-// reference ("pw"), and waits for both to connect. Builders usually run one
-// factory twice, on builders "ours" and "reference".
-func startBoth(t *testing.T, builders string, forced ...string) (m *mastertest.Master, ours, ref *mastertest.WorkerProcess) {
-	t.Helper()
-	return startBothOver(t, "", builders, forced...)
-}
-
-// startBothOver is startBoth with both workers speaking protocol.
+// startBothOver starts a master with two workers, ours ("gw") and the
+// Python reference ("pw"), both speaking protocol ("" for PB), and waits
+// for both to connect. Builders usually run one factory twice, on builders
+// "ours" and "reference".
 func startBothOver(t *testing.T, protocol, builders string, forced ...string) (m *mastertest.Master, ours, ref *mastertest.WorkerProcess) {
 	t.Helper()
 	m = mastertest.Start(t, mastertest.Options{
