@@ -6,12 +6,8 @@ package integration
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/buildslave/buildslave/internal/mastertest"
 )
 
 // TestLostConnectionKillsTheCommand kills the master while a command runs:
@@ -22,17 +18,7 @@ func TestLostConnectionKillsTheCommand(t *testing.T) {
 }
 
 func testLostConnectionKillsTheCommand(t *testing.T, protocol string) {
-	marker := fmt.Sprintf("BS_LOST=%d-%d", os.Getpid(), time.Now().UnixNano())
-	m := mastertest.Start(t, mastertest.Options{
-		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
-		Builders: fmt.Sprintf(`
-f = util.BuildFactory()
-f.addStep(steps.ShellCommand(name="long", command=["sh", "-c", "sleep 1000 & sleep 1000"],
-    env={"BS_LOST": %s}))
-c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f))
-`, mastertest.PyString(marker[len("BS_LOST="):])),
-		ForceSchedulers: []string{"b1"},
-	})
+	m, marker := markedBuildMaster(t, "BS_LOST", `["sh", "-c", "sleep 1000 & sleep 1000"]`)
 	startOursOver(t, m, protocol, "w1", "s3cret-pw")
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {

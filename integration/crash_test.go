@@ -12,38 +12,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/buildslave/buildslave/internal/mastertest"
+	"github.com/buildslave/buildslave/internal/syncbuf"
 )
-
-// lockedBuffer collects a process's output written from exec's goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // runForeground starts "start --nodaemon dir" with the extra descriptors
 // given (the child's 3, 4, ...); the process is killed when the test ends.
-func runForeground(t *testing.T, dir string, extra ...*os.File) (*exec.Cmd, *lockedBuffer, <-chan struct{}) {
+func runForeground(t *testing.T, dir string, extra ...*os.File) (*exec.Cmd, *syncbuf.Buffer, <-chan struct{}) {
 	t.Helper()
 	cmd := exec.Command(binary, "start", "--nodaemon", dir)
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.ExtraFiles = extra
 	if err := cmd.Start(); err != nil {
@@ -117,24 +99,9 @@ func TestKilledWorkerEndsLeftoverBuildOnRestart(t *testing.T) {
 }
 
 func testKilledWorkerEndsLeftoverBuildOnRestart(t *testing.T, protocol string) {
-	marker := fmt.Sprintf("BS_CRASH=%d-%d", os.Getpid(), time.Now().UnixNano())
-	m := mastertest.Start(t, mastertest.Options{
-		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
-		Builders: fmt.Sprintf(`
-f = util.BuildFactory()
-f.addStep(steps.ShellCommand(name="long", command=["sh", "-c",
-    "test -e ../ran && exit 0; touch ../ran; sleep 1000 & sleep 1000 & wait"],
-    env={"BS_CRASH": %s}))
-c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f))
-`, mastertest.PyString(marker[len("BS_CRASH="):])),
-		ForceSchedulers: []string{"b1"},
-	})
+	m, marker := markedBuildMaster(t, "BS_CRASH",
+		`["sh", "-c", "test -e ../ran && exit 0; touch ../ran; sleep 1000 & sleep 1000 & wait"]`)
 	dir := createOurs(t, m.WorkerAddr(protocol), "--protocol="+protocol)
-	t.Cleanup(func() {
-		for _, p := range processesWith(marker) {
-			_ = syscall.Kill(p.pid, syscall.SIGKILL)
-		}
-	})
 	cmd, _, _ := runForeground(t, dir)
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
@@ -253,22 +220,8 @@ func TestSIGTERMThenMasterRestartExits(t *testing.T) {
 }
 
 func testSIGTERMThenMasterRestartExits(t *testing.T, protocol string) {
-	marker := fmt.Sprintf("BS_TERM=%d-%d", os.Getpid(), time.Now().UnixNano())
-	m := mastertest.Start(t, mastertest.Options{
-		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
-		Builders: fmt.Sprintf(`
-f = util.BuildFactory()
-f.addStep(steps.ShellCommand(name="long", command=["sleep", "300"], env={"BS_TERM": %s}))
-c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f))
-`, mastertest.PyString(marker[len("BS_TERM="):])),
-		ForceSchedulers: []string{"b1"},
-	})
+	m, marker := markedBuildMaster(t, "BS_TERM", `["sleep", "300"]`)
 	dir := createOurs(t, m.WorkerAddr(protocol), "--protocol="+protocol)
-	t.Cleanup(func() {
-		for _, p := range processesWith(marker) {
-			_ = syscall.Kill(p.pid, syscall.SIGKILL)
-		}
-	})
 	cmd, out, exited := runForeground(t, dir)
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {

@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -11,12 +10,12 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/buildslave/buildslave/internal/mastertest"
+	"github.com/buildslave/buildslave/internal/syncbuf"
 	"github.com/buildslave/buildslave/service"
 )
 
@@ -123,7 +122,7 @@ func TestServiceUnitRunsWorker(t *testing.T) {
 // systemdWorker is a worker process started as systemd starts a unit.
 type systemdWorker struct {
 	cmd  *exec.Cmd
-	out  *journalBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
 	err  error // valid once done is closed
 }
@@ -143,7 +142,7 @@ func startAsSystemd(t *testing.T, argv []string, workdir string, u *user.User) *
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=" + u.HomeDir, "USER=" + u.Username, "LOGNAME=" + u.Username, "SHELL=" + shell,
 	}
-	w := &systemdWorker{cmd: cmd, out: &journalBuffer{}, done: make(chan struct{})}
+	w := &systemdWorker{cmd: cmd, out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = w.out, w.out // the journal
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = 5 * time.Second
@@ -159,25 +158,6 @@ func startAsSystemd(t *testing.T, argv []string, workdir string, u *user.User) *
 		<-w.done
 	})
 	return w
-}
-
-// journalBuffer is a bytes.Buffer that a process's output and the test may
-// use at once.
-type journalBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *journalBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *journalBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // workerLogTail returns the end of a log for a failure message.

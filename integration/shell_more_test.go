@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -280,6 +281,32 @@ func (p process) String() string { return fmt.Sprintf("%d %q", p.pid, p.cmdline)
 
 // processesWith lists each live process whose environment holds entry.
 // Zombies have no environment left to read and are not counted.
+// markedBuildMaster starts a master whose builder b1 (worker w1, password
+// s3cret-pw, forceable) runs one shell step, command (a Python list), with
+// the environment variable name set to a value unique to this run. It
+// returns the master and the marker, "name=value", to find the step's
+// processes with processesWith; any left when the test ends are killed.
+func markedBuildMaster(t *testing.T, name, command string) (*mastertest.Master, string) {
+	t.Helper()
+	value := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
+	m := mastertest.Start(t, mastertest.Options{
+		Workers: []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
+		Builders: fmt.Sprintf(`
+f = util.BuildFactory()
+f.addStep(steps.ShellCommand(name="long", command=%s, env={%s: %s}))
+c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f))
+`, command, mastertest.PyString(name), mastertest.PyString(value)),
+		ForceSchedulers: []string{"b1"},
+	})
+	marker := name + "=" + value
+	t.Cleanup(func() {
+		for _, p := range processesWith(marker) {
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+	})
+	return m, marker
+}
+
 func processesWith(entry string) []process {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var found []process
