@@ -2,14 +2,7 @@ package agent
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,32 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// selfSigned makes a certificate for 127.0.0.1 and returns it for a server
-// and as PEM for a client's trust roots.
-func selfSigned(t *testing.T) (tls.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "test master"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
+	"github.com/buildslave/buildslave/internal/testcert"
+)
 
 func tlsServer(t *testing.T, cert tls.Certificate) int {
 	t.Helper()
@@ -68,7 +38,8 @@ func tlsServer(t *testing.T, cert tls.Certificate) int {
 }
 
 func TestDialTLSWithTrustRoots(t *testing.T) {
-	cert, certPEM := selfSigned(t)
+	c := testcert.New(t, "test master")
+	cert, certPEM := c.TLS, c.CertPEM
 	port := tlsServer(t, cert)
 	roots := t.TempDir()
 	if err := os.WriteFile(filepath.Join(roots, "README"), []byte("not a certificate\n"), 0o644); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/buildslave/buildslave/internal/mastertest"
+	"github.com/buildslave/buildslave/internal/testcert"
 )
 
 type checkLine struct {
@@ -167,7 +168,7 @@ func TestCheckUnreachableAndForeignPorts(t *testing.T) {
 
 func TestCheckTLSMaster(t *testing.T) {
 	certDir := filepath.Join(t.TempDir(), "master-cert")
-	certPath, keyPath := writeSelfSigned(t, certDir)
+	certPath, keyPath := testcert.Write(t, certDir, "buildslave test master")
 	m := tlsMaster(t, certPath, keyPath)
 	port := strconv.Itoa(m.PBPort())
 

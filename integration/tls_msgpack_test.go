@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/buildslave/buildslave/internal/mastertest"
+	"github.com/buildslave/buildslave/internal/testcert"
 )
 
 // nginxTLSProxy starts nginx (Debian's package) as a TLS-terminating
@@ -116,7 +117,7 @@ http {
 // TLS-terminating reverse proxy in front of the master's msgpack port.
 func TestTLSMsgpackThroughNginx(t *testing.T) {
 	certDir := filepath.Join(t.TempDir(), "proxy-cert")
-	certPath, keyPath := writeSelfSigned(t, certDir)
+	certPath, keyPath := testcert.Write(t, certDir, "buildslave test master")
 	m := mastertest.Start(t, mastertest.Options{
 		Workers:         []mastertest.WorkerSpec{{Name: "w1", Password: "s3cret-pw"}},
 		Builders:        oneBuilder,
@@ -167,13 +168,13 @@ func TestTLSMsgpackThroughNginx(t *testing.T) {
 // msgpack: the proxy's certificate, trusted by nothing the worker is
 // given, is refused with the reason, and the worker never logs in.
 func TestTLSMsgpackUntrustedThroughNginx(t *testing.T) {
-	certPath, keyPath := writeSelfSigned(t, filepath.Join(t.TempDir(), "proxy-cert"))
+	certPath, keyPath := testcert.Write(t, filepath.Join(t.TempDir(), "proxy-cert"), "buildslave test master")
 	m := oneBuilderMaster(t)
 	port, _ := nginxTLSProxy(t, m.MsgpackAddr(), certPath, keyPath)
 	ctx := testContext(t)
 	p := strconv.Itoa(port)
 	otherRoots := filepath.Join(t.TempDir(), "other")
-	writeSelfSigned(t, otherRoots)
+	testcert.Write(t, otherRoots, "buildslave test master")
 	os.Remove(filepath.Join(otherRoots, "key.pem"))
 	for what, args := range map[string][]string{
 		"other trust roots": {"--connection-string=TLS:127.0.0.1:" + p + ":trustRoots=" + otherRoots},

@@ -1,63 +1,15 @@
 package integration
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/buildslave/buildslave/internal/mastertest"
+	"github.com/buildslave/buildslave/internal/testcert"
 )
-
-// writeSelfSigned writes a fresh self-signed certificate for 127.0.0.1 and
-// its key as PEM files in dir.
-func writeSelfSigned(t *testing.T, dir string) (certPath, keyPath string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "buildslave test master"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certPath, keyPath
-}
 
 // The tests of this file are PB's: a master's msgpack port has no TLS of
 // its own; over msgpack, TLS is tried through a reverse proxy
@@ -79,7 +31,7 @@ func tlsMaster(t *testing.T, certPath, keyPath string) *mastertest.Master {
 
 func TestTLSMasterWithTrustRoots(t *testing.T) {
 	certDir := filepath.Join(t.TempDir(), "master-cert")
-	certPath, keyPath := writeSelfSigned(t, certDir)
+	certPath, keyPath := testcert.Write(t, certDir, "buildslave test master")
 	m := tlsMaster(t, certPath, keyPath)
 	ctx := testContext(t)
 
@@ -108,12 +60,12 @@ func TestTLSMasterWithTrustRoots(t *testing.T) {
 }
 
 func TestTLSMasterUntrusted(t *testing.T) {
-	certPath, keyPath := writeSelfSigned(t, filepath.Join(t.TempDir(), "master-cert"))
+	certPath, keyPath := testcert.Write(t, filepath.Join(t.TempDir(), "master-cert"), "buildslave test master")
 	m := tlsMaster(t, certPath, keyPath)
 	ctx := testContext(t)
 	// Trusting some other certificate only, then the system roots.
 	otherRoots := filepath.Join(t.TempDir(), "other")
-	writeSelfSigned(t, otherRoots)
+	testcert.Write(t, otherRoots, "buildslave test master")
 	os.Remove(filepath.Join(otherRoots, "key.pem"))
 	port := strconv.Itoa(m.PBPort())
 	for what, args := range map[string][]string{
