@@ -3,9 +3,9 @@
 // since when, the last connection error, the commands running. The worker
 // rewrites it on every change (a burst of changes in one write, at most
 // 50 ms late), atomically (a temporary file renamed over the old one), so
-// that `buildslave status` and any script read a whole
-// file, however the worker was started: by `start`, a service manager or a
-// container's entry point. It holds nothing secret.
+// that `buildslave status` and any script read a whole file, however the
+// worker was started: by `start`, a service manager or a container's entry
+// point. It holds nothing secret.
 package statusfile
 
 import (
