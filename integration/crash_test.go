@@ -8,10 +8,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -160,7 +163,10 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], workerbui
 	})
 	data := pseudoRandom(8<<20, 7)
 	writeMasterFile(t, m, "in/big.bin", data)
-	dir := createOurs(t, m.WorkerAddr(protocol), "--protocol="+protocol)
+	// The master's bytes come at 1 MiB/s: the pipelined download would
+	// otherwise be over before the test could see its temporary file.
+	slow := newThrottle(t, m.WorkerAddr(protocol), 1<<20)
+	dir := createOurs(t, slow, "--protocol="+protocol)
 	cmd, _, _ := runForeground(t, dir)
 	ctx := testContext(t)
 	if _, err := m.WaitWorkerConnected(ctx, "w1"); err != nil {
@@ -201,6 +207,65 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], workerbui
 	if p := partials(); len(p) != 0 {
 		t.Errorf("hidden files left: %v", p)
 	}
+}
+
+// newThrottle is a TCP proxy on 127.0.0.1 to upstream that passes what
+// upstream sends at about rate bytes a second (and the other way at full
+// speed), and returns its address. Its connections end with the test.
+func newThrottle(t *testing.T, upstream string, rate int) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			down, err := l.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", upstream)
+			if err != nil {
+				down.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, down, up)
+			mu.Unlock()
+			go func() {
+				_, _ = io.Copy(up, down)
+				up.Close()
+			}()
+			go func() {
+				defer down.Close()
+				const chunk = 16 << 10
+				buf := make([]byte, chunk)
+				for {
+					n, err := up.Read(buf)
+					if n > 0 {
+						if _, werr := down.Write(buf[:n]); werr != nil {
+							return
+						}
+						time.Sleep(time.Duration(n) * time.Second / time.Duration(rate))
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
 }
 
 func firstLineWith(text, substr string) string {
