@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +131,7 @@ func TestMsgpackUpdateValues(t *testing.T) {
 		{0, int64(0)},
 		{1.5, 1.5},
 	} {
-		if got := msgpackUpdateValue(tc.in, now); !reflect.DeepEqual(got, tc.want) {
+		if got := msgpackUpdateValue(tc.in, now); !sameOnTheWire(t, got, tc.want) {
 			t.Errorf("%#v → %#v, want %#v", tc.in, got, tc.want)
 		}
 	}
@@ -147,5 +146,21 @@ func TestMsgpackFailureText(t *testing.T) {
 	e := pythonException(errors.New("boom"))
 	if got, want := e.failureText(), "[Failure instance: Traceback (failure with no frames): <class 'RuntimeError'>: boom\n]"; got != want {
 		t.Errorf("failure text %q, want %q", got, want)
+	}
+}
+
+// BenchmarkMsgpackLogUpdate is one flush of a log of short lines, as the
+// 5 MiB-log row of make bench sends it: the update value and its encoding.
+func BenchmarkMsgpackLogUpdate(b *testing.B) {
+	text := strings.Repeat("a build log line of about eighty characters, as compilers and tests print\n", 64<<10/75)
+	now := 1.7e9
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		m := msgpack.Map{{Key: "op", Value: "update"}, {Key: "command_id", Value: "7"}, {Key: "seq_number", Value: int64(9)},
+			{Key: "args", Value: []any{[]any{"stdout", msgpackUpdateValue(text, now)}}}}
+		if _, err := msgpack.Encode(m); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

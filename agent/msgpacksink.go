@@ -122,14 +122,21 @@ func msgpackUpdateValue(v any, now float64) any {
 	return v
 }
 
+// textValue is a log chunk as the master takes it: the text, the offset
+// of each newline and each line's time. Typed slices, not []any: a log
+// chunk has thousands of lines, and boxing each number cost more than
+// encoding it.
 func textValue(text string, now float64) []any {
-	offsets := make([]any, 0, strings.Count(text, "\n"))
-	times := make([]any, 0, cap(offsets))
+	n := strings.Count(text, "\n")
+	offsets := make([]int64, 0, n)
+	times := make([]float64, n)
 	for i := 0; i < len(text); i++ {
 		if text[i] == '\n' {
 			offsets = append(offsets, int64(i))
-			times = append(times, now)
 		}
+	}
+	for i := range times {
+		times[i] = now
 	}
 	return []any{text, offsets, times}
 }

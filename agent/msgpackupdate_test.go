@@ -1,10 +1,11 @@
 package agent
 
 import (
-	"reflect"
+	"bytes"
 	"testing"
 
 	"github.com/buildslave/buildslave/agent/command"
+	"github.com/buildslave/buildslave/protocol/msgpack"
 )
 
 // A failure_reason is a plain string over msgpack, as the Python worker
@@ -24,8 +25,23 @@ func TestMsgpackKeyedValues(t *testing.T) {
 		{command.Update{Key: "log", Value: command.LogText{Name: "l", Text: "x\n"}}, []any{"l", []any{"x\n", []any{int64(1)}, []any{now}}}},
 		{command.Update{Key: "rc", Value: 3}, int64(3)},
 	} {
-		if got := msgpackKeyedValue(tc.in, now); !reflect.DeepEqual(got, tc.want) {
+		if got := msgpackKeyedValue(tc.in, now); !sameOnTheWire(t, got, tc.want) {
 			t.Errorf("%+v → %#v, want %#v", tc.in, got, tc.want)
 		}
 	}
+}
+
+// sameOnTheWire reports whether got and want encode to the same msgpack:
+// what the master reads, whatever Go types carry it.
+func sameOnTheWire(t *testing.T, got, want any) bool {
+	t.Helper()
+	g, err := msgpack.Encode(msgpack.Map{{Key: "v", Value: got}})
+	if err != nil {
+		t.Fatalf("encoding %#v: %v", got, err)
+	}
+	w, err := msgpack.Encode(msgpack.Map{{Key: "v", Value: want}})
+	if err != nil {
+		t.Fatalf("encoding %#v: %v", want, err)
+	}
+	return bytes.Equal(g, w)
 }

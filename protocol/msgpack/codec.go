@@ -255,15 +255,15 @@ const maxEncodeDepth = 100
 func Encode(m Map) ([]byte, error) {
 	var buf bytes.Buffer
 	e := vm.NewEncoder(&buf)
-	if err := encodeValue(e, m, "message", 0); err != nil {
+	if err := encodeValue(e, m, &encodePath{key: "message"}, 0); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-func encodeValue(e *vm.Encoder, v any, path string, depth int) error {
+func encodeValue(e *vm.Encoder, v any, path *encodePath, depth int) error {
 	if depth > maxEncodeDepth {
-		return &EncodeError{Path: path, Msg: "nested too deeply"}
+		return &EncodeError{Path: path.String(), Msg: "nested too deeply"}
 	}
 	var err error
 	switch x := v.(type) {
@@ -297,7 +297,7 @@ func encodeValue(e *vm.Encoder, v any, path string, depth int) error {
 		err = e.EncodeFloat64(x)
 	case string:
 		if !utf8.ValidString(x) {
-			return &EncodeError{Path: path, Msg: "string is not valid UTF-8"}
+			return &EncodeError{Path: path.String(), Msg: "string is not valid UTF-8"}
 		}
 		err = e.EncodeString(x)
 	case []byte:
@@ -310,10 +310,11 @@ func encodeValue(e *vm.Encoder, v any, path string, depth int) error {
 			break
 		}
 		for _, p := range x {
-			if err := encodeValue(e, p.Key, path+"."+p.Key, depth+1); err != nil {
+			at := encodePath{parent: path, key: p.Key}
+			if err := encodeValue(e, p.Key, &at, depth+1); err != nil {
 				return err
 			}
-			if err := encodeValue(e, p.Value, path+"."+p.Key, depth+1); err != nil {
+			if err := encodeValue(e, p.Value, &at, depth+1); err != nil {
 				return err
 			}
 		}
@@ -322,8 +323,29 @@ func encodeValue(e *vm.Encoder, v any, path string, depth int) error {
 			break
 		}
 		for i, el := range x {
-			if err := encodeValue(e, el, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			at := encodePath{parent: path, index: i, element: true}
+			if err := encodeValue(e, el, &at, depth+1); err != nil {
 				return err
+			}
+		}
+	case []int64:
+		// The newline offsets of every log update: no boxing, no reflection.
+		if err = e.EncodeArrayLen(len(x)); err != nil {
+			break
+		}
+		for _, n := range x {
+			if err = e.EncodeInt(n); err != nil {
+				break
+			}
+		}
+	case []float64:
+		// And their timestamps.
+		if err = e.EncodeArrayLen(len(x)); err != nil {
+			break
+		}
+		for _, f := range x {
+			if err = e.EncodeFloat64(f); err != nil {
+				break
 			}
 		}
 	case map[string]any:
@@ -332,31 +354,32 @@ func encodeValue(e *vm.Encoder, v any, path string, depth int) error {
 		return encodeReflect(e, reflect.ValueOf(v), path, depth)
 	}
 	if err != nil {
-		return &EncodeError{Path: path, Msg: err.Error()}
+		return &EncodeError{Path: path.String(), Msg: err.Error()}
 	}
 	return nil
 }
 
 // encodeReflect handles the other slices, arrays and string-keyed maps, and
 // named types of the basic kinds.
-func encodeReflect(e *vm.Encoder, rv reflect.Value, path string, depth int) error {
+func encodeReflect(e *vm.Encoder, rv reflect.Value, path *encodePath, depth int) error {
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
 		if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
 			return encodeValue(e, rv.Bytes(), path, depth)
 		}
 		if err := e.EncodeArrayLen(rv.Len()); err != nil {
-			return &EncodeError{Path: path, Msg: err.Error()}
+			return &EncodeError{Path: path.String(), Msg: err.Error()}
 		}
 		for i := 0; i < rv.Len(); i++ {
-			if err := encodeValue(e, rv.Index(i).Interface(), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			at := encodePath{parent: path, index: i, element: true}
+			if err := encodeValue(e, rv.Index(i).Interface(), &at, depth+1); err != nil {
 				return err
 			}
 		}
 		return nil
 	case reflect.Map:
 		if rv.Type().Key().Kind() != reflect.String {
-			return &EncodeError{Path: path, Msg: "map keys must be strings"}
+			return &EncodeError{Path: path.String(), Msg: "map keys must be strings"}
 		}
 		return encodeStringMap(e, rv, path, depth)
 	case reflect.Pointer, reflect.Interface:
@@ -378,28 +401,50 @@ func encodeReflect(e *vm.Encoder, rv reflect.Value, path string, depth int) erro
 	if !rv.IsValid() {
 		return encodeValue(e, nil, path, depth)
 	}
-	return &EncodeError{Path: path, Msg: fmt.Sprintf("unsupported type %s", rv.Type())}
+	return &EncodeError{Path: path.String(), Msg: fmt.Sprintf("unsupported type %s", rv.Type())}
 }
 
 // encodeStringMap writes a Go map with its keys sorted, so that the same map
 // always gives the same bytes.
-func encodeStringMap(e *vm.Encoder, rv reflect.Value, path string, depth int) error {
+func encodeStringMap(e *vm.Encoder, rv reflect.Value, path *encodePath, depth int) error {
 	keys := make([]string, 0, rv.Len())
 	for _, k := range rv.MapKeys() {
 		keys = append(keys, k.String())
 	}
 	slices.Sort(keys)
 	if err := e.EncodeMapLen(len(keys)); err != nil {
-		return &EncodeError{Path: path, Msg: err.Error()}
+		return &EncodeError{Path: path.String(), Msg: err.Error()}
 	}
 	for _, k := range keys {
-		if err := encodeValue(e, k, path+"."+k, depth+1); err != nil {
+		at := encodePath{parent: path, key: k}
+		if err := encodeValue(e, k, &at, depth+1); err != nil {
 			return err
 		}
 		val := rv.MapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()))
-		if err := encodeValue(e, val.Interface(), path+"."+k, depth+1); err != nil {
+		if err := encodeValue(e, val.Interface(), &at, depth+1); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// encodePath is where a value being encoded sits in its message, for an
+// EncodeError: "message.args[1]". It is spelled out only when an error
+// needs it, since formatting it for every value would cost more than
+// encoding them.
+type encodePath struct {
+	parent  *encodePath
+	key     string // a map key
+	index   int    // or, with element set, an array index
+	element bool
+}
+
+func (p *encodePath) String() string {
+	if p.parent == nil {
+		return p.key
+	}
+	if p.element {
+		return fmt.Sprintf("%s[%d]", p.parent.String(), p.index)
+	}
+	return p.parent.String() + "." + p.key
 }

@@ -151,3 +151,30 @@ func TestEncodeRefuses(t *testing.T) {
 		t.Errorf("self-reference: %v", err)
 	}
 }
+
+// The typed slices a log update carries encode as the same arrays as
+// their []any forms, and a failure deep in a message still names where.
+func TestEncodeTypedSlicesAndPaths(t *testing.T) {
+	for _, tc := range []struct{ typed, boxed any }{
+		{[]int64{0, 1, 127, 128, 300, 70000, -1, -33, 1 << 40}, []any{int64(0), int64(1), int64(127), int64(128), int64(300), int64(70000), int64(-1), int64(-33), int64(1 << 40)}},
+		{[]float64{1.7e9, 0, -2.5}, []any{1.7e9, 0.0, -2.5}},
+		{[]int64{}, []any{}},
+	} {
+		a, err := Encode(Map{{Key: "v", Value: tc.typed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Encode(Map{{Key: "v", Value: tc.boxed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%#v encodes as % x, %#v as % x", tc.typed, a, tc.boxed, b)
+		}
+	}
+	var ee *EncodeError
+	_, err := Encode(Map{{Key: "args", Value: []any{"ok", Map{{Key: "", Value: []any{1, map[string]any{"k": "bad\xff"}}}}}}})
+	if !errors.As(err, &ee) || ee.Path != "message.args[1].[1].k" {
+		t.Errorf("Encode = %v, want an EncodeError at message.args[1].[1].k", err)
+	}
+}
