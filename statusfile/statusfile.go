@@ -1,14 +1,15 @@
 // Package statusfile keeps BASEDIR/buildslave.status, a small JSON file
 // saying how a running worker is doing: connected or not, to which master,
 // since when, the last connection error, the commands running. The worker
-// rewrites it on every change (a burst of changes in one write, at most
-// 50 ms late), atomically (a temporary file renamed over the old one), so
+// rewrites it on every change (a burst of changes in one write, 50 ms
+// late), atomically (a temporary file renamed over the old one), so
 // that `buildslave status` and any script read a whole file, however the
 // worker was started: by `start`, a service manager or a container's entry
 // point. It holds nothing secret.
 package statusfile
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,8 +32,8 @@ const FileName = "buildslave.status"
 // (another container sharing the directory).
 const heartbeat = time.Minute
 
-// writeGap is the least time between two writes of the status file: what
-// changes within it is written together, at most writeGap late.
+// writeGap is how long a change waits to be written: what changes
+// meanwhile is written with it.
 const writeGap = 50 * time.Millisecond
 
 // Snapshot is the status file's content.
@@ -91,7 +92,9 @@ type Recorder struct {
 	dirty  chan struct{}
 	done   chan struct{}
 	closed bool
-	writes int // files written, for the tests
+	// written is the last snapshot written, marshalled without its time.
+	written []byte
+	writes  int // files written, for the tests
 }
 
 // Identity is what a Recorder states about the worker besides its
@@ -123,7 +126,7 @@ func NewRecorder(basedir string, id Identity, logger *slog.Logger) (*Recorder, e
 			Started: now, State: "starting", Since: now, Commands: []Command{},
 		},
 	}
-	if err := r.write(); err != nil {
+	if err := r.write(true); err != nil {
 		return nil, err
 	}
 	go r.writer()
@@ -152,56 +155,65 @@ func (r *Recorder) writer() {
 		select {
 		case _, ok := <-r.dirty:
 			if !ok {
-				r.writeLogged()
+				r.writeLogged(true)
 				return
 			}
+			// What follows at once (a command's end, the next command's
+			// start: a build's short steps come in bursts) is written
+			// with it, after a pause, instead of one write each: every
+			// write costs a file created and renamed. A command that
+			// starts and ends within the pause leaves the status as it
+			// was, and then nothing is written.
+			if !r.pause() {
+				r.writeLogged(true)
+				return
+			}
+			r.writeLogged(false)
 		case <-tick.C:
-		}
-		r.writeLogged()
-		// The changes that follow at once (a command's end, the next
-		// command's start: a build's short steps come in bursts) go out
-		// together in one write after a pause instead of one write each;
-		// every write costs a file created and renamed.
-		for {
-			changed, open := r.pause()
-			if !open {
-				r.writeLogged()
-				return
-			}
-			if !changed {
-				break
-			}
-			r.writeLogged()
+			r.writeLogged(true)
 		}
 	}
 }
 
-// pause waits writeGap after a write and says whether the snapshot
-// changed meanwhile, and whether the recorder is still open.
-func (r *Recorder) pause() (changed, open bool) {
+// pause waits writeGap and says whether the recorder is still open.
+func (r *Recorder) pause() (open bool) {
 	gap := time.NewTimer(writeGap)
 	defer gap.Stop()
 	for {
 		select {
 		case _, ok := <-r.dirty:
 			if !ok {
-				return changed, false
+				return false
 			}
-			changed = true
 		case <-gap.C:
-			return changed, true
+			return true
 		}
 	}
 }
 
-func (r *Recorder) writeLogged() {
-	if err := r.write(); err != nil {
+// writeLogged writes the status file, unless nothing but the time would
+// change in it and always is false.
+func (r *Recorder) writeLogged(always bool) {
+	if err := r.write(always); err != nil {
 		r.log.Warn("cannot update the status file", "err", err)
 	}
 }
 
-func (r *Recorder) write() error {
+func (r *Recorder) write(always bool) error {
 	r.mu.Lock()
+	// The snapshot as it would be written, but for the time: compared
+	// with the last one written to leave out writes that say nothing new.
+	r.snap.Updated = time.Time{}
+	said, err := json.Marshal(r.snap)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	if !always && bytes.Equal(said, r.written) {
+		r.mu.Unlock()
+		return nil
+	}
+	r.written = said
 	r.snap.Updated = time.Now()
 	r.writes++
 	data, err := json.MarshalIndent(r.snap, "", "  ")

@@ -93,12 +93,41 @@ func TestBurstsAreWrittenTogether(t *testing.T) {
 	r.mu.Lock()
 	writes := r.writes
 	r.mu.Unlock()
-	// One write at start, one for the burst's first change, one or two
-	// after the pause; a loaded machine may split the burst once more.
+	// One write at start, one or two for the burst; a loaded machine may
+	// split the burst once more.
 	if writes > 10 {
 		t.Errorf("%d changes took %d writes", 2*commands+1, writes)
 	}
 	t.Logf("%d changes, %d writes; last: %+v", 2*commands+1, writes, s.Commands)
+}
+
+// A command that ends before its start is written leaves the status as
+// it was: nothing is written for it, as nothing would be said.
+func TestAShortCommandWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	r, err := NewRecorder(dir, Identity{PID: 1, Name: "w1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.StateChanged(agent.Status{State: agent.StateConnected, Master: "m1:9989"})
+	waitStatus(t, dir, func(s Snapshot) bool { return s.Connected })
+	writes := func() int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.writes
+	}
+	before := writes()
+	c := agent.CommandInfo{Builder: "b", ID: "1", Name: "shell", Started: time.Now()}
+	r.CommandStarted(c)
+	r.CommandFinished(c, agent.CommandResult{})
+	time.Sleep(4 * writeGap)
+	if got := writes(); got != before {
+		t.Errorf("a command that started and ended within one pause took %d writes, want none", got-before)
+	}
+	// A change that stays is written.
+	r.CommandStarted(c)
+	waitStatus(t, dir, func(s Snapshot) bool { return len(s.Commands) == 1 })
 }
 
 // A reader never sees a partial file, however busy the writer.

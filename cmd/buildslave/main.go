@@ -22,6 +22,7 @@ import (
 var version = "dev"
 
 func main() {
+	oneProcUnlessSet(os.LookupEnv)
 	a := &app{
 		version:   version,
 		stdout:    os.Stdout,

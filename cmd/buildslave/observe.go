@@ -12,8 +12,9 @@ import (
 )
 
 // startObservers starts what watches the running worker: the status file
-// always, the HTTP endpoint when metrics_addr is set. stop ends both,
-// leaving the status file with the run's last state.
+// and the start-up pages' release always, the HTTP endpoint when
+// metrics_addr is set. stop ends both, leaving the status file with the
+// run's last state.
 func startObservers(cfg *config.Config, version string, logger *slog.Logger) (obs agent.Observer, stop func(), err error) {
 	rec, err := statusfile.NewRecorder(cfg.Basedir, statusfile.Identity{
 		PID:      os.Getpid(),
@@ -26,8 +27,9 @@ func startObservers(cfg *config.Config, version string, logger *slog.Logger) (ob
 	if err != nil {
 		return nil, nil, err
 	}
+	pages := newStartPagesReleaser(logger)
 	if cfg.MetricsAddr == "" {
-		return rec, rec.Close, nil
+		return agent.Observers(rec, pages), rec.Close, nil
 	}
 	addr, err := cfg.MetricsListenAddr()
 	if err != nil {
@@ -41,7 +43,7 @@ func startObservers(cfg *config.Config, version string, logger *slog.Logger) (ob
 		return nil, nil, fmt.Errorf("%w (metrics_addr in %s)", err, config.FileName)
 	}
 	logger.Info("serving /healthz and /metrics", "addr", "http://"+srv.Addr().String())
-	return agent.Observers(rec, m), func() {
+	return agent.Observers(rec, pages, m), func() {
 		srv.Close()
 		rec.Close()
 	}, nil
