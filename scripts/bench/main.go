@@ -61,7 +61,7 @@ func main() {
 	bigMB := flag.Int("big-mb", 1024, "size of the download measured for memory at D = 0, in MiB (0: none)")
 	delays := flag.String("delays", "0,10,25", "one-way delays D of the proxy, in milliseconds, comma-separated")
 	flag.IntVar(&o.runs, "runs", 3, "run each build this many times per worker at D = 0; the table shows medians")
-	flag.IntVar(&o.delayedRuns, "delayed-runs", 1, "run each build this many times per worker at D > 0")
+	flag.IntVar(&o.delayedRuns, "delayed-runs", 3, "run each build but the download this many times per worker at D > 0")
 	flag.StringVar(&o.only, "only", "", "run only the builds whose key (download, upload, dirupload, noop, log, bigdownload, msgpack-log, msgpack-upload, msgpack-dirupload; msgpack for all three) is in this comma-separated list")
 	flag.BoolVar(&o.oursOnly, "ours-only", false, "measure buildslave only, not the Python worker (for tuning)")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
@@ -242,8 +242,9 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 			}
 			samples := make([][]row, len(ws))
 			n := runs
-			if s.once {
+			if s.once || (s.onceDelayed && d > 0) {
 				n = 1
+				sec.onceDelayed = sec.onceDelayed || s.onceDelayed
 			}
 			for i := range n {
 				for j, w := range ws {
@@ -270,7 +271,11 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 	fmt.Fprintf(out, "one master, both workers through the same delay proxy (one-way delay D each way)\n")
 	fmt.Fprintf(out, "wall and CPU: medians of the runs; peak RSS: the highest of the runs; ratios: %s / %s\n", pyLabel, goLabel)
 	for _, sec := range sections {
-		fmt.Fprintf(out, "\nD = %v (round trip %v), %d run(s) per build and worker\n", sec.delay, 2*sec.delay, sec.runs)
+		once := ""
+		if sec.onceDelayed && sec.delay > 0 {
+			once = " (the download: 1)"
+		}
+		fmt.Fprintf(out, "\nD = %v (round trip %v), %d run(s) per build and worker%s\n", sec.delay, 2*sec.delay, sec.runs, once)
 		printTable(out, sec.rows, goLabel, pyLabel)
 	}
 	if usesProtocol(scenarios, msgpackProtocol) {
@@ -287,9 +292,10 @@ const idleSettle = 5 * time.Second
 
 // section is the table of one delay.
 type section struct {
-	delay time.Duration
-	runs  int
-	rows  []row
+	delay       time.Duration
+	runs        int
+	onceDelayed bool // a build of the section ran once (scenario.onceDelayed)
+	rows        []row
 }
 
 // The workers' labels in the table.
