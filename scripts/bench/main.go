@@ -30,7 +30,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -50,6 +49,7 @@ type options struct {
 	delayedRuns int // per worker and build at D > 0
 	only        string
 	oursOnly    bool
+	files       string // where the files are, for the table
 }
 
 func main() {
@@ -76,6 +76,10 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
+
+	// The transfers' files on the master, each worker's copies, and the
+	// 1 GiB download's, with room to spare.
+	o.files = useMemoryForFiles(4*o.sizes.transferBytes + 3*o.sizes.bigBytes + 1<<30)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -268,7 +272,7 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 	idleEnd := idleFigures(workers)
 
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "one master, both workers through the same delay proxy (one-way delay D each way)\n")
+	fmt.Fprintf(out, "one master, both workers through the same delay proxy (one-way delay D each way); files %s\n", o.files)
 	fmt.Fprintf(out, "wall and CPU: medians of the runs; peak RSS: the highest of the runs; ratios: %s / %s\n", pyLabel, goLabel)
 	for _, sec := range sections {
 		once := ""
@@ -365,9 +369,14 @@ func measure(ctx context.Context, m *mastertest.Master, w *worker, s scenario) (
 }
 
 // runBuild forces a build on builder, waits for it and returns how long it
-// took as seen from here — from the force to the build's completion,
-// within the 5% the polling adds — and the build's id.
+// took as seen from here — from the force to the master's event saying
+// the build finished — and the build's id.
 func runBuild(ctx context.Context, m *mastertest.Master, builder string) (time.Duration, int, error) {
+	events, err := subscribeFinishedBuilds(ctx, m.URL())
+	if err != nil {
+		return 0, 0, err
+	}
+	defer events.close()
 	start := time.Now()
 	res, err := m.Force(ctx, builder, nil)
 	if err != nil {
@@ -380,40 +389,20 @@ func runBuild(ctx context.Context, m *mastertest.Master, builder string) (time.D
 	for _, id := range res.BuildRequests {
 		brid = id
 	}
-	var b mastertest.Build
-	for {
-		var v struct{ Builds []mastertest.Build }
-		err := m.Get(ctx, fmt.Sprintf("/buildrequests/%d/builds", brid), url.Values{"order": {"buildid"}}, &v)
-		if err != nil {
-			return 0, 0, err
-		}
-		if len(v.Builds) > 0 {
-			if b = v.Builds[0]; b.Complete {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return 0, 0, ctx.Err()
-		case <-time.After(min(maxBuildPoll, max(minBuildPoll, time.Since(start)/20))):
-		}
+	id, err := events.waitFinished(ctx, brid)
+	if err != nil {
+		return 0, 0, err
 	}
 	wall := time.Since(start)
-	id := b.BuildID
+	b, err := m.Build(ctx, id)
+	if err != nil {
+		return 0, 0, err
+	}
 	if b.Results != mastertest.SUCCESS {
 		return 0, 0, fmt.Errorf("build %d of %s finished with %s (%s)", b.Number, builder, b.Results, b.StateString)
 	}
 	return wall, id, nil
 }
-
-// runBuild asks the master whether the build is done every twentieth of
-// the time it has taken so far, within these bounds: often enough for a
-// short build's figure to mean something (within 5%), seldom enough not
-// to keep the master busy answering during a long one.
-const (
-	minBuildPoll = 10 * time.Millisecond
-	maxBuildPoll = 250 * time.Millisecond
-)
 
 // writeRandomFile writes size random bytes to path: incompressible, so
 // that no layer can make the transfer cheaper than its size.
