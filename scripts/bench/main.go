@@ -60,7 +60,7 @@ func main() {
 	flag.IntVar(&o.sizes.files, "files", 200, "number of files in the uploaded directory (0.5 to 4 KiB each)")
 	bigMB := flag.Int("big-mb", 1024, "size of the download measured for memory at D = 0, in MiB (0: none)")
 	delays := flag.String("delays", "0,10,25", "one-way delays D of the proxy, in milliseconds, comma-separated")
-	flag.IntVar(&o.runs, "runs", 3, "run each build this many times per worker at D = 0; the table shows medians")
+	flag.IntVar(&o.runs, "runs", 5, "run each build this many times per worker at D = 0; the table shows medians")
 	flag.IntVar(&o.delayedRuns, "delayed-runs", 3, "run each build but the download this many times per worker at D > 0")
 	flag.StringVar(&o.only, "only", "", "run only the builds whose key (download, upload, dirupload, noop, log, bigdownload, msgpack-log, msgpack-upload, msgpack-dirupload; msgpack for all three) is in this comma-separated list")
 	flag.BoolVar(&o.oursOnly, "ours-only", false, "measure buildslave only, not the Python worker (for tuning)")
