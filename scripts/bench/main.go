@@ -49,6 +49,7 @@ type options struct {
 	delayedRuns int // per worker and build at D > 0
 	only        string
 	oursOnly    bool
+	against     string // a second buildslave binary in the reference's place
 	files       string // where the files are, for the table
 }
 
@@ -60,10 +61,11 @@ func main() {
 	flag.IntVar(&o.sizes.files, "files", 200, "number of files in the uploaded directory (0.5 to 4 KiB each)")
 	bigMB := flag.Int("big-mb", 1024, "size of the download measured for memory at D = 0, in MiB (0: none)")
 	delays := flag.String("delays", "0,10,25", "one-way delays D of the proxy, in milliseconds, comma-separated")
-	flag.IntVar(&o.runs, "runs", 5, "run each build this many times per worker at D = 0; the table shows medians")
+	flag.IntVar(&o.runs, "runs", 11, "run each build this many times per worker at D = 0; the table shows medians")
 	flag.IntVar(&o.delayedRuns, "delayed-runs", 3, "run each build but the download this many times per worker at D > 0")
 	flag.StringVar(&o.only, "only", "", "run only the builds whose key (download, upload, dirupload, noop, log, bigdownload, msgpack-log, msgpack-upload, msgpack-dirupload; msgpack for all three) is in this comma-separated list")
 	flag.BoolVar(&o.oursOnly, "ours-only", false, "measure buildslave only, not the Python worker (for tuning)")
+	flag.StringVar(&o.against, "against", "", "measure this buildslave binary in the Python worker's place: an A/B comparison of two builds, same master, same run (for tuning)")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
 	flag.Parse()
 	o.sizes.logBytes = *logMB << 20
@@ -138,6 +140,13 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 		}
 		scenarios = sel
 	}
+	refLabel, refProgram := pyLabel, mastertest.ReferenceWorkerProgram
+	if o.against != "" {
+		if refProgram, err = filepath.Abs(o.against); err != nil {
+			return err
+		}
+		refLabel = againstLabel
+	}
 	// A pair of workers for each protocol that the builds chosen use.
 	var workers []*worker
 	for _, p := range mastertest.Protocols {
@@ -150,7 +159,7 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 		}
 		pair := []*worker{
 			{label: goLabel, name: "go-worker" + suffix, program: bin, password: rand.Text(), dir: filepath.Join(dir, "go-worker"+suffix), protocol: p},
-			{label: pyLabel, name: "py-worker" + suffix, program: mastertest.ReferenceWorkerProgram, password: rand.Text(), dir: filepath.Join(dir, "py-worker"+suffix), protocol: p},
+			{label: refLabel, name: "py-worker" + suffix, program: refProgram, password: rand.Text(), dir: filepath.Join(dir, "py-worker"+suffix), protocol: p},
 		}
 		if o.oursOnly {
 			pair = pair[:1]
@@ -252,11 +261,13 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 			}
 			for i := range n {
 				for j, w := range ws {
-					fmt.Fprintf(out, "==> D=%v: %s on %s (%d/%d)\n", d, s.title, w.title(), i+1, n)
+					fmt.Fprintf(out, "==> D=%v: %s on %s (%d/%d)", d, s.title, w.title(), i+1, n)
 					r, err := measure(ctx, m, w, s)
 					if err != nil {
+						fmt.Fprintln(out)
 						return err
 					}
+					fmt.Fprintf(out, ": wall %.3f s, worker CPU %.4f s\n", r.wall.Seconds(), r.cpu.Seconds())
 					samples[j] = append(samples[j], r)
 				}
 			}
@@ -273,14 +284,17 @@ func run(ctx context.Context, out io.Writer, o options) (err error) {
 
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "one master, both workers through the same delay proxy (one-way delay D each way); files %s\n", o.files)
-	fmt.Fprintf(out, "wall and CPU: medians of the runs; peak RSS: the highest of the runs; ratios: %s / %s\n", pyLabel, goLabel)
+	if o.against != "" {
+		fmt.Fprintf(out, "%s: %s\n", againstLabel, refProgram)
+	}
+	fmt.Fprintf(out, "wall and CPU: medians of the runs; peak RSS: the highest of the runs; ratios: %s / %s\n", refLabel, goLabel)
 	for _, sec := range sections {
 		once := ""
 		if sec.onceDelayed && sec.delay > 0 {
 			once = " (the download: 1)"
 		}
 		fmt.Fprintf(out, "\nD = %v (round trip %v), %d run(s) per build and worker%s\n", sec.delay, 2*sec.delay, sec.runs, once)
-		printTable(out, sec.rows, goLabel, pyLabel)
+		printTable(out, sec.rows, goLabel, refLabel)
 	}
 	if usesProtocol(scenarios, msgpackProtocol) {
 		fmt.Fprintf(out, "\n[msgpack]: over %s (the log at D = 0 only); no download row: the 3.7 master's update_read_file discards the data, so downloads arrive empty; update calls not counted (the frames are masked)\n", msgpackProtocol)
@@ -306,6 +320,8 @@ type section struct {
 const (
 	goLabel = "buildslave"
 	pyLabel = "buildbot-worker"
+	// the second buildslave binary of -against
+	againstLabel = "against"
 )
 
 // usesProtocol says whether a measured build of scenarios runs over
