@@ -28,6 +28,8 @@ type bot struct {
 	registry *command.Registry
 	environ  []string // what commands inherit: ours, minus secrets
 	observer Observer // never nil
+	// startProcess is Options.StartProcess, for every command.
+	startProcess func(start func() error) error
 
 	mu       sync.Mutex
 	builders map[string]*builder
@@ -318,9 +320,10 @@ func (b *bot) startCommand(ctx context.Context, bl *builder, setup bool, id, nam
 // builders): the name shows in the log, the status and the metrics.
 func (b *bot) startCommandFor(ctx context.Context, bl *builder, builderName string, setup bool, id, name string, args command.Args, sink command.Sink) error {
 	env := &command.Environment{
-		Basedir:  b.cfg.Basedir,
-		Environ:  b.environ,
-		Encoding: b.cfg.UnicodeEncoding,
+		Basedir:      b.cfg.Basedir,
+		Environ:      b.environ,
+		Encoding:     b.cfg.UnicodeEncoding,
+		StartProcess: b.startProcess,
 	}
 	if bl != nil {
 		builderName = bl.name

@@ -74,6 +74,11 @@ type Options struct {
 	// any case within StopBound (Run then returns ErrShutdown). nil: no
 	// requests.
 	Stop <-chan string
+	// StartProcess, if set, runs every start of a build's process (its
+	// argument forks on the calling thread), so that the process gets
+	// what the worker was given rather than what the worker changed for
+	// itself: its timer slack (package timerslack). nil: started as is.
+	StartProcess func(start func() error) error
 
 	// stopBound overrides StopBound, for tests.
 	stopBound time.Duration

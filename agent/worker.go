@@ -109,6 +109,7 @@ func newWorker(cfg *config.Config, opts Options) (*worker, error) {
 	}
 	w.bot = newBot(cfg, logger, version)
 	w.bot.observer = w.observer
+	w.bot.startProcess = opts.StartProcess
 	return w, nil
 }
 

@@ -27,6 +27,19 @@ type Environment struct {
 	// Logger receives what the worker logs locally about the command; nil
 	// discards.
 	Logger *slog.Logger
+	// StartProcess, if set, runs each start of a command's process: start
+	// forks on the calling thread, so StartProcess can give the child
+	// what the worker was given (its timer slack) for that moment. nil
+	// runs start as it is.
+	StartProcess func(start func() error) error
+}
+
+// startProcess runs start through StartProcess.
+func (e *Environment) startProcess(start func() error) error {
+	if e == nil || e.StartProcess == nil {
+		return start()
+	}
+	return e.StartProcess(start)
 }
 
 func (e *Environment) logger() *slog.Logger {

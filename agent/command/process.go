@@ -19,6 +19,16 @@ type childSpec struct {
 	env     []string
 	stdin   []byte // written to stdin, which is then closed
 	pty     bool   // run under a pseudo-terminal (see pty_unix.go)
+	// start runs the fork (Environment.StartProcess); nil runs it as is
+	start func(func() error) error
+}
+
+// startCmd starts cmd through spec.start.
+func (spec childSpec) startCmd(cmd *exec.Cmd) error {
+	if spec.start == nil {
+		return cmd.Start()
+	}
+	return spec.start(cmd.Start)
 }
 
 // child is a started process and the read ends of its output pipes. Under
@@ -91,7 +101,7 @@ func startChild(spec childSpec) (*child, error) {
 		cmd.Stdin = inR
 	}
 	setProcAttr(cmd, spec)
-	if err := cmd.Start(); err != nil {
+	if err := spec.startCmd(cmd); err != nil {
 		closeAll()
 		return nil, err
 	}

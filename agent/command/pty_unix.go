@@ -42,7 +42,7 @@ func startPTYChild(spec childSpec) (*child, error) {
 		// Ctty is a descriptor number in the child: its stdin, the tty.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0},
 	}
-	if err := cmd.Start(); err != nil {
+	if err := spec.startCmd(cmd); err != nil {
 		master.Close()
 		tty.Close()
 		return nil, err

@@ -120,6 +120,7 @@ func (s *shell) start(cfg *shellConfig, environ []string) (*child, error) {
 	return startChild(childSpec{
 		path: path, argv: argv, cmdLine: cmdLine,
 		dir: cfg.workdir, env: environ, stdin: cfg.stdin, pty: cfg.usePTY,
+		start: s.env.startProcess,
 	})
 }
 

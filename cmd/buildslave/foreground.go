@@ -13,6 +13,7 @@ import (
 
 	"github.com/buildslave/buildslave/agent"
 	"github.com/buildslave/buildslave/config"
+	"github.com/buildslave/buildslave/internal/timerslack"
 )
 
 // statusFD is the status pipe's descriptor in the background worker: the
@@ -28,6 +29,14 @@ const daemonUmask = 0o077
 // worker start launches; the latter reports to start through the status
 // pipe, the former logs to stderr as well.
 func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir string, opts startOptions) (err error) {
+	// First: it may start the program over, and the status pipe must
+	// still be open across that.
+	var relaxed *timerslack.Relaxed
+	relaxErr := errors.ErrUnsupported
+	if a.relaxTimers != nil {
+		relaxed, relaxErr = a.relaxTimers()
+	}
+
 	var status *statusWriter
 	if opts.daemonChild {
 		closeOnExec(statusFD)
@@ -78,6 +87,9 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 	if err := joinKillOnCloseJob(); err != nil {
 		logger.Warn("build processes may outlive the worker", "err", err)
 	}
+	if relaxErr != nil && !errors.Is(relaxErr, errors.ErrUnsupported) {
+		logger.Info("the worker keeps the timer slack it was given", "err", relaxErr)
+	}
 	if len(envApplied) > 0 {
 		logger.Info("settings overridden from the environment", "variables", envApplied)
 	}
@@ -99,7 +111,8 @@ func (a *app) runForeground(ctx context.Context, stderr io.Writer, basedir strin
 	shutdown, stopReq := make(chan string, 1), make(chan string, 1)
 	stopSignals := handleSignals(cfg.AllowShutdown, logger, shutdown, stopReq, cancel)
 	defer stopSignals()
-	err = a.runWorker(ctx, cfg, agent.Options{Logger: logger, Status: report, Version: a.version, Shutdown: shutdown, Stop: stopReq, Observer: observer})
+	err = a.runWorker(ctx, cfg, agent.Options{Logger: logger, Status: report, Version: a.version, Shutdown: shutdown, Stop: stopReq, Observer: observer,
+		StartProcess: relaxed.Start})
 	switch {
 	case err == nil:
 		logger.Info("buildslave stopped")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/buildslave/buildslave/agent"
 	"github.com/buildslave/buildslave/config"
+	"github.com/buildslave/buildslave/internal/timerslack"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=1.2.3".
@@ -28,6 +29,9 @@ func main() {
 		stdout:    os.Stdout,
 		stderr:    os.Stderr,
 		runWorker: agent.Run,
+		relaxTimers: func() (*timerslack.Relaxed, error) {
+			return timerslack.Relax(workerTimerSlack)
+		},
 	}
 	os.Exit(a.main(context.Background(), os.Args[1:]))
 }
@@ -38,6 +42,10 @@ type app struct {
 	version        string
 	stdout, stderr io.Writer
 	runWorker      func(context.Context, *config.Config, agent.Options) error
+	// relaxTimers, if set, is called first thing by the worker process
+	// and may execute the program again (package timerslack); tests
+	// leave it nil.
+	relaxTimers func() (*timerslack.Relaxed, error)
 }
 
 // main runs the command line args and returns the process's exit status.
