@@ -32,6 +32,7 @@ var packageRules = []struct {
 	{"agent/command/...", []string{"protocol/...", "agent"}},
 	{"internal/pytext/...", []string{"agent/...", "config/...", "protocol/...", "cmd/..."}},
 	{"internal/sharedfile/...", []string{"agent/...", "config/...", "protocol/...", "cmd/...", "statusfile/..."}},
+	{"internal/plainfile/...", []string{"agent/...", "config/...", "protocol/...", "cmd/...", "statusfile/..."}},
 	{"internal/timerslack/...", []string{"agent/...", "config/...", "protocol/...", "cmd/...", "statusfile/..."}},
 	{"hostinfo/...", []string{"agent/...", "protocol/...", "cmd/..."}},
 	// The agent declares Observer; what watches it sits above it, each

@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/dsnet/compress/bzip2"
+
+	"github.com/buildslave/buildslave/internal/plainfile"
 )
 
 // writeTar writes a tar archive of the directory root to w, compressed as
@@ -89,7 +91,7 @@ func addTarMember(tw *tar.Writer, root, path string) error {
 	if !fi.Mode().IsRegular() {
 		return nil
 	}
-	f, err := os.Open(path)
+	f, err := plainfile.Open(path) // a regular file, as Lstat said just now
 	if err != nil {
 		return err
 	}
