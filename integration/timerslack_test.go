@@ -7,6 +7,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,10 +39,15 @@ c['builders'].append(util.BuilderConfig(name="b1", workernames=["w1"], factory=f
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A coarser slack than 1 ms, from whoever started the tests, is kept.
+	want := "1000000"
+	if n, err := strconv.Atoi(given); err == nil && n > 1000000 {
+		want = given
+	}
 	for _, task := range tasks {
 		// /proc/TID/timerslack_ns is the thread's own.
-		if got := readSlack(t, task.Name()); got != "1000000" {
-			t.Errorf("worker thread %s: timer slack %s ns, want 1000000", task.Name(), got)
+		if got := readSlack(t, task.Name()); got != want {
+			t.Errorf("worker thread %s: timer slack %s ns, want %s", task.Name(), got, want)
 		}
 	}
 	if strings.Count(out.String(), "buildslave starting") != 1 {
