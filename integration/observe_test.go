@@ -192,11 +192,12 @@ func testStatusHealthAndMetricsThroughALife(t *testing.T, protocol string) {
 	}
 	waitFor(t, ctx, "the slow step to start", func() bool { return fileExists(filepath.Join(dir, "b1", "build", "started")) })
 	// The status file follows within a moment (changes made together are
-	// written together).
+	// written together): until then it may still show the download
+	// before it, as running.
 	waitFor(t, ctx, "status to show the slow step", func() bool {
 		rep, _ = statusOf(t, dir)
 		cmds, _ := rep["commands"].([]any)
-		return len(cmds) == 1
+		return len(cmds) == 1 && cmds[0].(map[string]any)["command"] == "shell"
 	})
 	cmds, _ := rep["commands"].([]any)
 	if cmds[0].(map[string]any)["builder"] != "b1" || cmds[0].(map[string]any)["command"] != "shell" {
